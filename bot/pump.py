@@ -1,0 +1,234 @@
+"""The durable update loop: getUpdates -> handle each update -> commit batch + offset.
+
+PTB's own Updater confirms a batch before it is handled and retries forever a batch it
+cannot parse; this pump does neither. It fetches raw JSON, parses each update on its own,
+runs it through ``Application.process_update`` inside a savepoint, and commits the whole
+batch's writes together with the next offset. Only then does it fetch again, which is
+what confirms the batch to Telegram. An update that cannot be parsed or whose handler
+fails goes to the dead-letter table and the pump moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import random
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application, ExtBot
+
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 100
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "callback_query",
+    "poll",
+    "poll_answer",
+    "my_chat_member",
+)
+
+# Set by the pump around one update; the application's error handler reports into it.
+_handler_errors: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
+    "pollbot_handler_errors", default=None
+)
+
+
+def report_handler_error(error: BaseException) -> None:
+    """Tell the pump that the update in hand failed (called by the error handler)."""
+    errors = _handler_errors.get()
+    if errors is not None:
+        errors.append(error)
+
+
+class RawUpdatesBot(ExtBot[Any]):
+    """ExtBot that can fetch updates as raw JSON, so each one is parsed on its own."""
+
+    async def get_updates_raw(
+        self,
+        offset: int | None,
+        long_poll: int,
+        limit: int = MAX_BATCH,
+        allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+    ) -> list[dict[str, Any]]:
+        read_timeout = (self._request[0].read_timeout or 0) + long_poll
+        result = await self._post(
+            "getUpdates",
+            {
+                "offset": offset,
+                "timeout": long_poll,
+                "limit": limit,
+                "allowed_updates": list(allowed_updates),
+            },
+            read_timeout=read_timeout,
+        )
+        return list(result or [])
+
+
+@dataclass
+class PumpStats:
+    batches: int = 0
+    updates: int = 0
+    dead_letters: int = 0
+
+
+class UpdatePump:
+    """Runs updates through the application, durably."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        store: Store,
+        *,
+        timeout: int = 30,
+        limit: int = MAX_BATCH,
+    ) -> None:
+        self.application = application
+        self.store = store
+        self.timeout = timeout
+        self.limit = limit
+        self.stats = PumpStats()
+
+    @property
+    def bot(self) -> RawUpdatesBot:
+        bot = self.application.bot
+        assert isinstance(bot, RawUpdatesBot), "build the application with RawUpdatesBot"
+        return bot
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch and handle batches until ``stop`` is set; the batch in hand always commits."""
+        offset = await self.store.offset()
+        backoff = _Backoff()
+        while not stop.is_set():
+            try:
+                raw = await _unless_stopped(self._fetch(offset), stop)
+            except InvalidToken:
+                raise
+            except TelegramError as exc:  # network errors, 5xx, 429, 409 conflict
+                delay = backoff.next(exc)
+                log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
+                await _sleep_unless_stopped(delay, stop)
+                continue
+            if raw is None:
+                break
+            backoff.reset()
+            if raw:
+                offset = await self.process_batch(raw) or offset
+
+    async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
+        return await self.bot.get_updates_raw(offset, self.timeout, self.limit)
+
+    async def process_batch(self, raw_updates: Sequence[dict[str, Any]]) -> int | None:
+        """Handle a batch and commit it with the next offset; return that offset."""
+        ids = [i for i in map(_update_id, raw_updates) if i is not None]
+        next_offset = max(ids) + 1 if ids else None
+        async with self.store.batch():
+            for raw in raw_updates:
+                await self._process_one(raw)
+            if next_offset is not None:
+                await self.store.set_offset(next_offset)
+        self.stats.batches += 1
+        self.stats.updates += len(raw_updates)
+        return next_offset
+
+    async def process_one_committed(self, raw: dict[str, Any]) -> None:
+        """Handle one update in a transaction of its own (webhook mode)."""
+        async with self.store.batch():
+            await self._process_one(raw)
+
+    async def _process_one(self, raw: dict[str, Any]) -> None:
+        update_id = _update_id(raw)
+        try:
+            update = Update.de_json(raw, self.application.bot)
+        except Exception as exc:  # any parse failure is quarantined, whatever it is
+            await self._dead_letter(update_id, raw, f"cannot parse: {_describe(exc)}", exc)
+            return
+        errors: list[BaseException] = []
+        token = _handler_errors.set(errors)
+        try:
+            async with self.store.update_scope():
+                await self.application.process_update(update)
+                if errors:
+                    raise _HandlerFailed(errors[0])
+        except _HandlerFailed as failed:
+            await self._dead_letter(
+                update_id, raw, f"handler failed: {_describe(failed.error)}", failed.error
+            )
+        finally:
+            _handler_errors.reset(token)
+
+    async def _dead_letter(
+        self, update_id: int | None, raw: dict[str, Any], reason: str, exc: BaseException
+    ) -> None:
+        self.stats.dead_letters += 1
+        log.error("update %s quarantined: %s", update_id, reason)
+        detail = "".join(traceback.format_exception(exc))
+        await self.store.add_dead_letter(update_id, raw, f"{reason}\n{detail}")
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Backoff:
+    """Exponential backoff with jitter for getUpdates failures; honours retry_after."""
+
+    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
+        self.first, self.cap, self.current = first, cap, first
+
+    def next(self, exc: TelegramError) -> float:
+        if isinstance(exc, RetryAfter):
+            return float(
+                exc.retry_after
+                if isinstance(exc.retry_after, int)
+                else exc.retry_after.total_seconds()
+            )
+        delay = self.current * (0.75 + random.random() / 2)
+        self.current = min(self.current * 2, self.cap)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.first
+
+
+def _update_id(raw: Any) -> int | None:
+    value = raw.get("update_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def _unless_stopped(coroutine: Any, stop: asyncio.Event) -> list[dict[str, Any]] | None:
+    """Await a fetch, or cancel it and return None when ``stop`` is set first."""
+    fetch = asyncio.ensure_future(coroutine)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if fetch.done():
+        return fetch.result()  # type: ignore[no-any-return]
+    fetch.cancel()
+    # Nothing fetched is lost: unconfirmed updates are delivered again next time.
+    await asyncio.gather(fetch, return_exceptions=True)
+    return None
+
+
+async def _sleep_unless_stopped(delay: float, stop: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=delay)

@@ -1,0 +1,36 @@
+"""What every handler needs (config, store, content), kept in ``application.bot_data``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext
+
+from bot.config import Config
+from storage import Store
+
+_KEY = "pollbot.services"
+
+
+@dataclass
+class Services:
+    config: Config
+    store: Store
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def install(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
+    application.bot_data[_KEY] = services
+
+
+def of_app(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    found = application.bot_data.get(_KEY)
+    if not isinstance(found, Services):
+        raise RuntimeError("services are not installed: run the post_init hook first")
+    return found
+
+
+def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    """The services of the application running this callback."""
+    return of_app(context.application)

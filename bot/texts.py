@@ -1,0 +1,109 @@
+"""The one place user-facing text comes from: gettext catalogues plus HTML helpers.
+
+Source strings are English msgids marked with ``_()`` (or ``N_()`` where the language is
+not known yet). Translations live in ``bot/locales/<lang>/LC_MESSAGES/*.po``; every ``.po`` file of a
+language is read and merged, and Babel compiles them in memory at first use, so there is
+no build step and no stale ``.mo`` file.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DEFAULT_LANGUAGE = "en"
+SUPPORTED_LANGUAGES = ("en", "ru")
+
+Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it now."""
+    return message
+
+
+def normalize_language(code: str | None, fallback: str = DEFAULT_LANGUAGE) -> str:
+    """Map a Telegram ``language_code`` ("ru", "ru-RU", "en-GB", None) to a supported one."""
+    if not code:
+        return fallback
+    base = code.replace("_", "-").split("-", 1)[0].lower()
+    return base if base in SUPPORTED_LANGUAGES else fallback
+
+
+@cache
+def _translations(language: str) -> gettext.NullTranslations:
+    directory = LOCALES_DIR / language / "LC_MESSAGES"
+    files = sorted(directory.glob("*.po")) if directory.is_dir() else []
+    if not files:
+        return gettext.NullTranslations()
+    merged = Catalog(locale=language)
+    for path in files:
+        with path.open("rb") as handle:
+            for entry in read_po(handle, locale=language):
+                if isinstance(entry.id, str) and entry.string and not entry.fuzzy:
+                    merged.add(entry.id, entry.string)
+    buffer = io.BytesIO()
+    write_mo(buffer, merged)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def gettext_for(language: str | None) -> Gettext:
+    """Return the ``_`` function of a language (unknown languages fall back to English)."""
+    return _translations(normalize_language(language)).gettext
+
+
+def translate(language: str | None, message: str, **params: Any) -> str:
+    """Translate ``message`` and fill its ``{placeholders}``."""
+    text = gettext_for(language)(message)
+    return text.format(**params) if params else text
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A user mistake found before calling the API: a msgid and what fills it."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, language: str | None) -> str:
+        return translate(language, self.message, **self.params)
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode (only <, > and & matter there)."""
+    return html.escape(text, quote=False)
+
+
+def bold(text: str) -> str:
+    return f"<b>{escape(text)}</b>"
+
+
+def link(url: str, text: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{escape(text)}</a>'
+
+
+def bar(fraction: float, width: int = 10) -> str:
+    """A text bar for a share between 0 and 1, in whole and half blocks."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    halves = round(fraction * width * 2)
+    return "█" * (halves // 2) + ("▌" if halves % 2 else "") + "·" * (width - (halves + 1) // 2)
+
+
+def percent(part: int, whole: int) -> str:
+    """A percentage for display: one decimal below 10 %, whole numbers above."""
+    if whole <= 0:
+        return "0%"
+    value = 100.0 * part / whole
+    return f"{value:.1f}%" if 0 < value < 10 else f"{value:.0f}%"

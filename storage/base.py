@@ -1,0 +1,229 @@
+"""The single writer connection: PRAGMAs, migrations and the transaction discipline.
+
+One aiosqlite connection (one worker thread) serialises every write. The update pump
+holds a *batch* transaction while it runs a batch of updates through the handlers; Store
+methods called from inside it join that transaction, so the batch's writes and the next
+offset commit together. Writes from anywhere else (jobs, the CLI) wait for the batch and
+run in a transaction of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used (newer than the code, failed migration...)."""
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered migration scripts shipped with the package, in order."""
+    found: list[tuple[int, str, str]] = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [number for number, _, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise StorageError(f"migrations are not numbered 1..N without gaps: {numbers}")
+    return found
+
+
+class StoreBase:
+    """Owns the connection; feature mixins add the SQL of their tables."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._savepoint = False
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Any:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        path = Path(path)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await _configure(conn)
+            await _migrate(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- transactions -------------------------------------------------------------------
+
+    def _in_batch(self) -> bool:
+        owner = self._owner
+        return owner is not None and owner is asyncio.current_task()
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """One transaction around a whole batch of updates (used by the pump)."""
+        async with self._lock:
+            self._owner = asyncio.current_task()
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._rollback_quietly()
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+            finally:
+                self._owner = None
+                self._savepoint = False
+
+    @asynccontextmanager
+    async def update_scope(self) -> AsyncIterator[None]:
+        """Inside a batch: undo one update's writes if its handler fails."""
+        if not self._in_batch():
+            yield
+            return
+        await self._conn.execute("SAVEPOINT one_update")
+        self._savepoint = True
+        try:
+            yield
+        except BaseException:
+            if self._savepoint:
+                await self._conn.execute("ROLLBACK TO one_update")
+                await self._conn.execute("RELEASE one_update")
+            raise
+        else:
+            if self._savepoint:
+                await self._conn.execute("RELEASE one_update")
+        finally:
+            self._savepoint = False
+
+    async def checkpoint(self) -> None:
+        """Make everything written so far durable now (after a message was sent).
+
+        Inside a batch this commits the batch so far and carries on in a new transaction;
+        the offset is not part of it, so a replay re-runs the idempotent writes and skips
+        the sends recorded here.
+        """
+        if not self._in_batch():
+            return
+        if self._savepoint:
+            await self._conn.execute("RELEASE one_update")
+        await self._conn.execute("COMMIT")
+        await self._conn.execute("BEGIN IMMEDIATE")
+        if self._savepoint:
+            await self._conn.execute("SAVEPOINT one_update")
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write: joins the running batch, or runs in its own transaction."""
+        if self._in_batch():
+            yield self._conn
+            return
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._rollback_quietly()
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+    async def _rollback_quietly(self) -> None:
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("rollback failed")
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._conn.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self._one(sql, params)
+        return None if row is None else row[0]
+
+
+async def _configure(conn: aiosqlite.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    scripts = migrations()
+    current = int((await (await conn.execute("PRAGMA user_version")).fetchone() or [0])[0])
+    latest = scripts[-1][0] if scripts else 0
+    if current > latest:
+        raise StorageError(
+            f"the database is at schema version {current}, newer than this pollbot "
+            f"({latest}): upgrade pollbot"
+        )
+    for number, name, sql in scripts:
+        if number <= current:
+            continue
+        log.info("applying migration %s", name)
+        try:
+            # executescript would commit first; run the script inside our own transaction
+            # so a failing step leaves user_version (transactional) unchanged.
+            await conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(sql):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {number:d}")
+            await conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise StorageError(f"migration {name} failed: {exc}") from exc
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (sqlite3.complete_statement)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if not pending and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise StorageError(f"incomplete statement at the end of a migration: {pending[:60]!r}")
+    return statements

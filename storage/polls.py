@@ -1,0 +1,355 @@
+"""SQL of campaigns, polls, option counts, per-voter answers and count snapshots.
+
+Counts are stored as Telegram reports them (``poll`` updates carry a poll's full state),
+so reading a result never scans the answers table.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from storage.base import StoreBase, now
+
+
+@dataclass(frozen=True, slots=True)
+class OptionState:
+    persistent_id: str
+    text: str
+    voter_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """A poll as a ``poll`` update or stopPoll reports it: the whole current state."""
+
+    poll_id: str
+    question: str
+    options: tuple[OptionState, ...]
+    total_voters: int
+    is_closed: bool
+    is_anonymous: bool = True
+    type: str = "regular"
+    allows_multiple: bool = False
+    close_date: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    spec: dict[str, object]
+    article_id: str | None
+    created_by: int | None
+    created_at: int
+    closed_at: int | None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    poll_id: str
+    campaign_id: int | None
+    chat_id: int | None
+    message_id: int | None
+    question: str
+    type: str
+    is_anonymous: bool
+    allows_multiple: bool
+    is_closed: bool
+    close_date: int | None
+    total_voters: int
+
+
+@dataclass(frozen=True, slots=True)
+class OptionCount:
+    persistent_id: str
+    position: int
+    text: str
+    voter_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollCounts:
+    poll: PollRecord
+    options: tuple[OptionCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    poll_id: str
+    voter: str
+    is_chat: bool
+    option_ids: tuple[str, ...]
+    positions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    poll_id: str
+    minute: int
+    total: int
+    counts: dict[str, int]
+
+
+_POLL_COLUMNS = (
+    "poll_id, campaign_id, chat_id, message_id, question, type, is_anonymous, "
+    "allows_multiple, is_closed, close_date, total_voters"
+)
+_CAMPAIGN_COLUMNS = (
+    "id, question, options, spec, article_id, created_by, created_at, closed_at"
+)
+
+
+def _campaign(row: sqlite3.Row) -> Campaign:
+    return Campaign(
+        id=row["id"],
+        question=row["question"],
+        options=tuple(json.loads(row["options"])),
+        spec=json.loads(row["spec"]),
+        article_id=row["article_id"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+def _poll(row: sqlite3.Row) -> PollRecord:
+    return PollRecord(
+        poll_id=row["poll_id"],
+        campaign_id=row["campaign_id"],
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        question=row["question"],
+        type=row["type"],
+        is_anonymous=bool(row["is_anonymous"]),
+        allows_multiple=bool(row["allows_multiple"]),
+        is_closed=bool(row["is_closed"]),
+        close_date=row["close_date"],
+        total_voters=row["total_voters"],
+    )
+
+
+class PollsMixin(StoreBase):
+    """Campaigns, polls, counts and answers."""
+
+    # -- campaigns ----------------------------------------------------------------------
+
+    async def create_campaign(
+        self,
+        question: str,
+        options: Sequence[str],
+        spec: dict[str, object],
+        *,
+        article_id: str | None = None,
+        created_by: int | None = None,
+        origin: str | None = None,
+    ) -> Campaign:
+        """Create a campaign; with an ``origin`` already used, return that one instead."""
+        async with self.write() as conn:
+            if origin is not None:
+                existing = await self._one(
+                    f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE origin = ?", (origin,)
+                )
+                if existing is not None:
+                    return _campaign(existing)
+            cursor = await conn.execute(
+                "INSERT INTO campaigns (question, options, spec, article_id, created_by,"
+                " created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (question, json.dumps(list(options), ensure_ascii=False),
+                 json.dumps(spec, ensure_ascii=False, sort_keys=True), article_id,
+                 created_by, now(), origin),
+            )
+            campaign_id = cursor.lastrowid
+        found = await self.campaign(int(campaign_id or 0))
+        assert found is not None
+        return found
+
+    async def campaign(self, campaign_id: int) -> Campaign | None:
+        row = await self._one(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)
+        )
+        return None if row is None else _campaign(row)
+
+    async def latest_campaign(self) -> Campaign | None:
+        row = await self._one(f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id DESC")
+        return None if row is None else _campaign(row)
+
+    async def campaigns(
+        self, *, closed_since: int | None = None, limit: int = 50
+    ) -> list[Campaign]:
+        """Open campaigns, plus closed ones closed at or after ``closed_since``; newest first."""
+        rows = await self._all(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
+            " WHERE closed_at IS NULL OR closed_at >= ? ORDER BY id DESC LIMIT ?",
+            (closed_since if closed_since is not None else now() + 1, limit),
+        )
+        return [_campaign(row) for row in rows]
+
+    async def close_campaign(self, campaign_id: int, at: int | None = None) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE campaigns SET closed_at = COALESCE(closed_at, ?) WHERE id = ?",
+                (at or now(), campaign_id),
+            )
+
+    # -- polls --------------------------------------------------------------------------
+
+    async def add_poll(
+        self, campaign_id: int, chat_id: int, message_id: int, state: PollState
+    ) -> None:
+        """Record a poll the bot just sent (it may already exist from an early update)."""
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO polls (poll_id, campaign_id, chat_id, message_id, question, type,"
+                " is_anonymous, allows_multiple, is_closed, close_date, total_voters,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (poll_id) DO UPDATE SET campaign_id = excluded.campaign_id,"
+                " chat_id = excluded.chat_id, message_id = excluded.message_id,"
+                " close_date = COALESCE(polls.close_date, excluded.close_date)",
+                (state.poll_id, campaign_id, chat_id, message_id, state.question, state.type,
+                 state.is_anonymous, state.allows_multiple, state.is_closed, state.close_date,
+                 state.total_voters, now(), now()),
+            )
+            await self._upsert_options(state, only_new=True)
+
+    async def apply_poll_state(self, state: PollState) -> None:
+        """Store a poll's latest full state (idempotent: the latest update wins)."""
+        stamp = now()
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO polls (poll_id, question, type, is_anonymous, allows_multiple,"
+                " is_closed, close_date, total_voters, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (poll_id) DO UPDATE SET is_closed = MAX(polls.is_closed,"
+                " excluded.is_closed), total_voters = excluded.total_voters,"
+                " updated_at = excluded.updated_at",
+                (state.poll_id, state.question, state.type, state.is_anonymous,
+                 state.allows_multiple, state.is_closed, state.close_date, state.total_voters,
+                 stamp, stamp),
+            )
+            await self._upsert_options(state, only_new=False)
+            counts = {option.persistent_id: option.voter_count for option in state.options}
+            await conn.execute(
+                "INSERT OR REPLACE INTO snapshots (poll_id, minute, total, counts)"
+                " VALUES (?, ?, ?, ?)",
+                (state.poll_id, stamp // 60, state.total_voters, json.dumps(counts)),
+            )
+
+    async def _upsert_options(self, state: PollState, *, only_new: bool) -> None:
+        conflict = (
+            "DO NOTHING" if only_new
+            else "DO UPDATE SET voter_count = excluded.voter_count, text = excluded.text"
+        )
+        await self._conn.executemany(
+            "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
+            f" VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, persistent_id) {conflict}",
+            [
+                (state.poll_id, option.persistent_id, position, option.text, option.voter_count)
+                for position, option in enumerate(state.options)
+            ],
+        )
+
+    async def poll(self, poll_id: str) -> PollRecord | None:
+        row = await self._one(f"SELECT {_POLL_COLUMNS} FROM polls WHERE poll_id = ?", (poll_id,))
+        return None if row is None else _poll(row)
+
+    async def polls_of(self, campaign_id: int) -> list[PollRecord]:
+        rows = await self._all(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE campaign_id = ? ORDER BY created_at, rowid",
+            (campaign_id,),
+        )
+        return [_poll(row) for row in rows]
+
+    async def counts_of(self, campaign_id: int) -> list[PollCounts]:
+        """Every poll of a campaign with its latest option counts (no answer scan)."""
+        polls = await self.polls_of(campaign_id)
+        if not polls:
+            return []
+        rows = await self._all(
+            "SELECT o.poll_id, o.persistent_id, o.position, o.text, o.voter_count"
+            " FROM poll_options o JOIN polls p ON p.poll_id = o.poll_id"
+            " WHERE p.campaign_id = ? ORDER BY o.poll_id, o.position",
+            (campaign_id,),
+        )
+        by_poll: dict[str, list[OptionCount]] = {}
+        for row in rows:
+            by_poll.setdefault(row["poll_id"], []).append(
+                OptionCount(row["persistent_id"], row["position"], row["text"],
+                            row["voter_count"])
+            )
+        return [PollCounts(poll, tuple(by_poll.get(poll.poll_id, ()))) for poll in polls]
+
+    async def mark_polls_closed(self, poll_ids: Sequence[str]) -> None:
+        async with self.write() as conn:
+            await conn.executemany(
+                "UPDATE polls SET is_closed = 1, updated_at = ? WHERE poll_id = ?",
+                [(now(), poll_id) for poll_id in poll_ids],
+            )
+
+    async def expired_polls(self, at: int | None = None) -> list[PollRecord]:
+        """Open polls whose close date has passed."""
+        rows = await self._all(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE is_closed = 0 AND close_date <= ?",
+            (at if at is not None else now(),),
+        )
+        return [_poll(row) for row in rows]
+
+    # -- answers ------------------------------------------------------------------------
+
+    async def record_answer(
+        self,
+        poll_id: str,
+        voter: str,
+        option_ids: Sequence[str],
+        positions: Sequence[int],
+        *,
+        is_chat: bool = False,
+    ) -> None:
+        """Store a voter's whole current choice; an empty choice is a retraction."""
+        async with self.write() as conn:
+            if not option_ids:
+                await conn.execute(
+                    "DELETE FROM answers WHERE poll_id = ? AND voter = ?", (poll_id, voter)
+                )
+                return
+            await conn.execute(
+                "INSERT INTO answers (poll_id, voter, is_chat, option_ids, positions,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, voter)"
+                " DO UPDATE SET option_ids = excluded.option_ids,"
+                " positions = excluded.positions, updated_at = excluded.updated_at,"
+                " is_chat = excluded.is_chat",
+                (poll_id, voter, is_chat, json.dumps(list(option_ids)),
+                 json.dumps(list(positions)), now()),
+            )
+
+    async def answers(self, poll_id: str) -> AsyncIterator[Answer]:
+        """Every current answer of a poll, voter by voter (for export and checks)."""
+        async with self._conn.execute(
+            "SELECT poll_id, voter, is_chat, option_ids, positions FROM answers"
+            " WHERE poll_id = ? ORDER BY voter",
+            (poll_id,),
+        ) as cursor:
+            async for row in cursor:
+                yield Answer(row[0], row[1], bool(row[2]), tuple(json.loads(row[3])),
+                             tuple(json.loads(row[4])))
+
+    async def answer_count(self, poll_id: str) -> int:
+        return int(await self._scalar("SELECT COUNT(*) FROM answers WHERE poll_id = ?",
+                                      (poll_id,)))
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    async def snapshots(self, poll_id: str, *, since_minute: int = 0) -> list[Snapshot]:
+        rows = await self._all(
+            "SELECT poll_id, minute, total, counts FROM snapshots"
+            " WHERE poll_id = ? AND minute >= ? ORDER BY minute",
+            (poll_id, since_minute),
+        )
+        return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]

@@ -1,0 +1,129 @@
+"""``Store``: the one class through which the project reads and writes SQLite.
+
+Feature SQL lives in mixins beside this file (polls, articles, chats, digests); this
+module adds the bot's own bookkeeping: the update offset, dead letters, the ledger of
+messages sent for an update, and the admin audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.base import StoreBase, now
+from storage.polls import PollsMixin
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    update_id: int | None
+    raw: str
+    error: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: int
+    user_id: int | None
+    action: str
+    target: str | None
+    result: str
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    key: str
+    chat_id: int
+    message_id: int | None
+
+
+class Store(PollsMixin, StoreBase):
+    """Every SQL statement of pollbot is a method of this class or of its mixins."""
+
+    # -- state --------------------------------------------------------------------------
+
+    async def get_state(self, key: str) -> str | None:
+        value = await self._scalar("SELECT value FROM state WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    async def set_state(self, key: str, value: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def offset(self) -> int | None:
+        """The getUpdates offset to ask with next (None: never fetched)."""
+        value = await self.get_state("update_offset")
+        return None if value is None else int(value)
+
+    async def set_offset(self, offset: int) -> None:
+        await self.set_state("update_offset", str(offset))
+
+    # -- dead letters -------------------------------------------------------------------
+
+    async def add_dead_letter(self, update_id: int | None, raw: Any, error: str) -> None:
+        text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO dead_letters (update_id, raw, error, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (update_id, text, error[:4000], now()),
+            )
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = await self._all(
+            "SELECT id, update_id, raw, error, created_at FROM dead_letters"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [DeadLetter(*row) for row in rows]
+
+    # -- messages sent on behalf of an update -------------------------------------------
+
+    async def sent(self, key: str) -> SentMessage | None:
+        row = await self._one("SELECT key, chat_id, message_id FROM sent WHERE key = ?", (key,))
+        return None if row is None else SentMessage(*row)
+
+    async def record_sent(self, key: str, chat_id: int, message_id: int | None) -> None:
+        """Remember a message sent for ``key``, and make it durable at once."""
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO sent (key, chat_id, message_id, sent_at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, chat_id, message_id, now()),
+            )
+        await self.checkpoint()
+
+    # -- audit log ----------------------------------------------------------------------
+
+    async def audit(
+        self,
+        user_id: int | None,
+        action: str,
+        *,
+        target: str | None = None,
+        result: str = "ok",
+        detail: str | None = None,
+    ) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO audit_log (at, user_id, action, target, result, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (now(), user_id, action, target, result, detail),
+            )
+
+    async def audit_entries(self, limit: int = 20) -> list[AuditEntry]:
+        rows = await self._all(
+            "SELECT id, at, user_id, action, target, result, detail FROM audit_log"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [AuditEntry(*row) for row in rows]

@@ -1,0 +1,178 @@
+"""The store: migrations, the batch transaction, idempotent writes of polls and answers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import storage.base
+from storage import StorageError, Store
+from storage.polls import OptionState, PollState
+
+
+def state(poll_id: str, counts: tuple[int, ...], *, closed: bool = False) -> PollState:
+    return PollState(
+        poll_id=poll_id,
+        question="Which lineup?",
+        options=tuple(OptionState(str(i), f"option {i}", c) for i, c in enumerate(counts)),
+        total_voters=sum(counts),
+        is_closed=closed,
+    )
+
+
+async def test_new_database_ends_on_the_latest_schema(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        version = await store._scalar("PRAGMA user_version")
+        mode = await store._scalar("PRAGMA journal_mode")
+        fks = await store._scalar("PRAGMA foreign_keys")
+        sync = await store._scalar("PRAGMA synchronous")
+    assert version == storage.base.migrations()[-1][0]
+    assert (mode, fks, sync) == ("wal", 1, 2)
+
+
+async def test_old_database_is_migrated_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = storage.base.migrations()
+    monkeypatch.setattr(storage.base, "migrations", lambda: real[:1])
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as store:
+        await store.set_offset(41)
+    extra = (len(real) + 1, "999_test.sql", "CREATE TABLE extra (x INTEGER);\n")
+    monkeypatch.setattr(storage.base, "migrations", lambda: [*real, extra])
+    async with await Store.open(path) as store:
+        assert await store._scalar("PRAGMA user_version") == len(real) + 1
+        assert await store.offset() == 41
+        assert await store._scalar("SELECT COUNT(*) FROM extra") == 0
+
+
+async def test_failed_migration_leaves_the_version_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = storage.base.migrations()
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path):
+        pass
+    broken = (len(real) + 1, "999_broken.sql",
+              "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
+    monkeypatch.setattr(storage.base, "migrations", lambda: [*real, broken])
+    with pytest.raises(StorageError, match="999_broken.sql"):
+        await Store.open(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(real)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "half" not in tables
+
+
+async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    with pytest.raises(StorageError, match="newer than this pollbot"):
+        await Store.open(path)
+
+
+async def test_batch_commits_writes_and_offset_together(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as store:
+        with pytest.raises(RuntimeError):
+            async with store.batch():
+                await store.record_answer("p1", "7", ["0"], [0])
+                await store.set_offset(10)
+                raise RuntimeError("crash before commit")
+        assert await store.offset() is None
+        assert await store.answer_count("p1") == 0
+        async with store.batch():
+            await store.record_answer("p1", "7", ["0"], [0])
+            await store.set_offset(10)
+    async with await Store.open(path) as store:
+        assert await store.offset() == 10
+        assert await store.answer_count("p1") == 1
+
+
+async def test_update_scope_undoes_only_the_failed_update(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        async with store.batch():
+            await store.record_answer("p1", "1", ["0"], [0])
+            with pytest.raises(ValueError):
+                async with store.update_scope():
+                    await store.record_answer("p1", "2", ["1"], [1])
+                    raise ValueError("handler failed")
+            await store.record_answer("p1", "3", ["1"], [1])
+        voters = [a.voter async for a in store.answers("p1")]
+    assert voters == ["1", "3"]
+
+
+async def test_checkpoint_makes_earlier_writes_durable_inside_a_batch(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as store:
+        with pytest.raises(RuntimeError):
+            async with store.batch():
+                async with store.update_scope():
+                    await store.record_sent("u1:post", -100, 5)
+                    await store.record_answer("p1", "9", ["0"], [0])
+                raise RuntimeError("crash")
+        assert await store.sent("u1:post") is not None
+        assert await store.answer_count("p1") == 0
+
+
+async def test_writes_from_another_task_wait_for_the_batch(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        order: list[str] = []
+
+        async def job() -> None:
+            await store.audit(1, "digest")
+            order.append("job")
+
+        async with store.batch():
+            task = asyncio.create_task(job())
+            await asyncio.sleep(0.05)
+            order.append("batch")
+        await task
+        assert order == ["batch", "job"]
+        assert [e.action for e in await store.audit_entries()] == ["digest"]
+
+
+async def test_answers_upsert_and_retract(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        await store.record_answer("p1", "5", ["a"], [0])
+        await store.record_answer("p1", "5", ["b", "c"], [1, 2])
+        await store.record_answer("p1", "5", ["b", "c"], [1, 2])
+        answers = [a async for a in store.answers("p1")]
+        assert [(a.voter, a.option_ids, a.positions) for a in answers] == [
+            ("5", ("b", "c"), (1, 2))
+        ]
+        await store.record_answer("p1", "5", [], [])
+        assert await store.answer_count("p1") == 0
+
+
+async def test_poll_state_keeps_latest_counts_and_new_options(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        campaign = await store.create_campaign("Which lineup?", ["a", "b"], {}, origin="u1")
+        again = await store.create_campaign("Which lineup?", ["a", "b"], {}, origin="u1")
+        assert again.id == campaign.id
+        await store.add_poll(campaign.id, -100, 7, state("p1", (0, 0)))
+        await store.apply_poll_state(state("p1", (3, 1)))
+        await store.apply_poll_state(state("p1", (3, 2, 4)))
+        await store.apply_poll_state(state("p1", (3, 2, 4)))
+        [counts] = await store.counts_of(campaign.id)
+        assert [o.voter_count for o in counts.options] == [3, 2, 4]
+        assert counts.poll.total_voters == 9 and counts.poll.chat_id == -100
+        snapshots = await store.snapshots("p1")
+        assert len(snapshots) == 1 and snapshots[0].counts == {"0": 3, "1": 2, "2": 4}
+        await store.apply_poll_state(state("p1", (3, 2, 4), closed=True))
+        await store.apply_poll_state(state("p1", (3, 2, 4), closed=False))
+        poll = await store.poll("p1")
+        assert poll is not None and poll.is_closed
+
+
+async def test_poll_seen_before_it_was_recorded_is_adopted(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        await store.apply_poll_state(state("p9", (2, 5)))
+        campaign = await store.create_campaign("Which lineup?", ["a", "b"], {})
+        await store.add_poll(campaign.id, -100, 8, state("p9", (0, 0)))
+        [counts] = await store.counts_of(campaign.id)
+        assert [o.voter_count for o in counts.options] == [2, 5]

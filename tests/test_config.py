@@ -1,0 +1,116 @@
+"""Config loading: a good file becomes dataclasses, a bad one one line naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import Config, ConfigError, mask_token
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = """
+[telegram]
+token = "123456:SECRET-token_value"
+api_url = "http://127.0.0.1:9/bot"
+[storage]
+path = "db/pollbot.sqlite3"
+[bot]
+admins = [11111111, 22222222]
+channels = ["@mychannel", -1001234567890]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "db").mkdir(exist_ok=True)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_file_gives_typed_values_and_resolves_paths(tmp_path: Path) -> None:
+    config = Config.from_toml(write(tmp_path, GOOD), env={})
+    assert config.telegram.token == "123456:SECRET-token_value"
+    assert config.bot.admins == (11111111, 22222222)
+    assert config.bot.channels == ("@mychannel", -1001234567890)
+    assert config.storage.path == tmp_path / "db" / "pollbot.sqlite3"
+    assert config.bot.content_dir == tmp_path / "content"
+    assert config.digest.charts is True and config.privacy.hash_voters is False
+
+
+def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
+    config = Config.from_toml(write(tmp_path, GOOD), env={"POLLBOT_TOKEN": "42:from-env-xyz"})
+    assert config.telegram.token == "42:from-env-xyz"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('token = "123456:SECRET-token_value"', ""), "telegram.token: missing"),
+        (('token = "123456:SECRET-token_value"', 'token = "123456:ABC"'),
+         "telegram.token: is the example placeholder"),
+        (("admins = [11111111, 22222222]", 'admins = ["me"]'), "bot.admins: must be a list"),
+        (("admins = [11111111, 22222222]", "admins = 11111111"), "bot.admins: must be a list"),
+        (("[bot]", "[bot]\ncolour = 1"), "bot.colour: unknown key"),
+        (("[storage]", "[storage]\nextra = 1"), "storage.extra: unknown key"),
+        (('path = "db/pollbot.sqlite3"', 'path = "missing/x.sqlite3"'),
+         "storage.path: directory"),
+        (('path = "db/pollbot.sqlite3"', 'path = "db"'), "storage.path:"),
+        (('channels = ["@mychannel", -1001234567890]', 'channels = ["mychannel"]'),
+         "bot.channels: 'mychannel' is not @username"),
+        (('api_url = "http://127.0.0.1:9/bot"', 'api_url = "ftp://x"'), "telegram.api_url"),
+        (("[bot]", '[bot]\ntimezone = "Mars/Olympus"'), "bot.timezone: unknown timezone"),
+        (("[bot]", "[digest]\nschedule = \"every day\"\n[bot]"), "digest.schedule: must be"),
+        (("[bot]", "[privacy]\nhash_voters = true\n[bot]"), "privacy.hash_key"),
+        (("[telegram]", "[telegram]\nmode = \"webhook\""), "telegram.webhook.url"),
+        (("[storage]", "[storage]\n[storage]"), "not valid TOML"),
+    ],
+)
+def test_bad_files_are_refused_with_one_line_naming_the_key(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(ConfigError) as caught:
+        Config.from_toml(write(tmp_path, GOOD.replace(old, new, 1)), env={})
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_section_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[storage\]: section is missing"):
+        text = GOOD.replace('[storage]\npath = "db/pollbot.sqlite3"\n', "")
+        Config.from_toml(write(tmp_path, text), env={})
+    with pytest.raises(ConfigError, match="no such file"):
+        Config.from_toml(tmp_path / "nope.toml", env={})
+
+
+def test_mask_token_hides_the_secret() -> None:
+    masked = mask_token("123456:SECRET-token_value")
+    assert masked.startswith("123456:") and "SECRET-token" not in masked
+
+
+def test_check_config_prints_masked_token(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POLLBOT_TOKEN", raising=False)
+    assert main(["check-config", str(write(tmp_path, GOOD))]) == 0
+    out = capsys.readouterr().out
+    assert "SECRET-token_value" not in out
+    assert "123456:" in out and "@mychannel" in out
+
+
+def test_check_config_on_the_example_explains_what_is_missing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POLLBOT_TOKEN", raising=False)
+    assert main(["check-config", str(ROOT / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "telegram.token" in err and "@BotFather" in err
+    assert "Traceback" not in err
+
+
+def test_example_is_valid_once_a_token_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config.from_toml(ROOT / "config.example.toml", env={"POLLBOT_TOKEN": "1:abcdef"})
+    assert config.bot.channels == ("@mychannel",)
