@@ -1,0 +1,428 @@
+"""The content library: one TOML article per file, validated, localized, rendered for Telegram.
+
+A file in the content directory (``content/`` by default) looks like this::
+
+    id = "moscow-plant-reboot"   # [a-z0-9][a-z0-9-]{0,39}; goes into deep links /start s-<id>
+    title = "..."
+    language = "en"              # en or ru
+    source_url = "https://..."   # optional
+    lead = "..."                 # optional; default: the first paragraph of the body
+    body = '''...'''             # paragraphs separated by blank lines
+    summary = ["...", "..."]     # optional hand-written summary, 3-5 short points
+    [poll]                       # optional; keys as in pollspec.spec_from_mapping
+    question = "..."
+    options = ["...", "..."]
+    [translations.ru]            # optional, per language: title, lead, body, summary, poll
+    title = "..."
+    [translations.ru.poll]       # question, options (as many as the original), explanation,
+    question = "..."             # description; the other settings come from [poll]
+    options = ["...", "..."]
+
+Single line breaks inside a paragraph are joined with spaces. ``Library.load`` reports every
+mistake as a ContentError (file, field, message) and keeps loading the other files.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from telegram.constants import MessageLimit
+
+from bot import summary as summaries
+from bot.pollspec import ContentError as ContentError  # raised by the loader: re-exported
+from bot.pollspec import PollSpec, spec_from_mapping, telegram_length, validate
+from bot.texts import SUPPORTED_LANGUAGES, bold, escape, gettext_for, link, normalize_language
+
+ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+_PAYLOAD = re.compile(r"s-([a-z0-9][a-z0-9-]{0,39})")
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_SUMMARY_POINTS = 8
+MAX_POINT = 300  # with MAX_TITLE, keeps any hand-written summary within one message
+MAX_TITLE = 256
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """The translated fields of an article; None (or empty) falls back to the original."""
+
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    summary: tuple[str, ...] = ()
+    poll: PollSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizedArticle:
+    """An article as a reader of ``language`` sees it (untranslated fields in the original)."""
+
+    id: str
+    language: str
+    title: str
+    lead: str  # the given lead, or else the first paragraph of the body
+    lead_given: bool
+    body: str
+    body_language: str
+    source_url: str | None
+    poll: PollSpec | None
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(summaries.paragraphs(self.body))
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article of the library, as its file gives it."""
+
+    id: str
+    title: str
+    language: str
+    body: str
+    lead: str | None = None
+    source_url: str | None = None
+    summary: tuple[str, ...] = ()
+    poll: PollSpec | None = None
+    translations: Mapping[str, Translation] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return (self.language, *sorted(self.translations))
+
+    def localized(self, language: str | None) -> LocalizedArticle:
+        """The article in ``language``, falling back field by field to the original.
+
+        A translated body without a translated lead does not borrow the original lead.
+        """
+        lang = normalize_language(language, fallback=self.language)
+        tr = self.translations.get(lang, Translation())
+        body = tr.body or self.body
+        lead = tr.lead or (None if tr.body else self.lead)
+        first = summaries.paragraphs(body)
+        return LocalizedArticle(
+            id=self.id,
+            language=lang,
+            title=tr.title or self.title,
+            lead=lead or (first[0] if first else ""),
+            lead_given=lead is not None,
+            body=body,
+            body_language=lang if tr.body else self.language,
+            source_url=self.source_url,
+            poll=tr.poll or self.poll,
+        )
+
+    def summary_points(self, language: str | None) -> tuple[str, ...]:
+        """Hand-written points in ``language``, else the original's, else an automatic summary."""
+        localized = self.localized(language)
+        translated = self.translations.get(localized.language, Translation()).summary
+        if translated:
+            return translated
+        if self.summary:
+            return self.summary
+        return _auto_summary(localized.body, localized.body_language)
+
+
+@lru_cache(maxsize=256)
+def _auto_summary(body: str, language: str) -> tuple[str, ...]:
+    return summaries.summarize(body, language)
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Every article that loaded without mistakes, and the mistakes of the others."""
+
+    articles: tuple[Article, ...] = ()
+    errors: tuple[ContentError, ...] = ()
+
+    @classmethod
+    def load(cls, directory: str | Path, *, now: datetime | None = None) -> Library:
+        """Read every ``*.toml`` of ``directory``; a broken file never stops the others."""
+        moment = now or datetime.now(UTC)
+        folder = Path(directory)
+        if not folder.is_dir():
+            return cls(errors=(ContentError(str(folder), "", "no such directory"),))
+        articles: dict[str, Article] = {}
+        errors: list[ContentError] = []
+        where: dict[str, Path] = {}
+        for path in sorted(folder.glob("*.toml")):
+            article, problems = _read_article(path, moment)
+            if article is not None and article.id in articles:
+                message = f"the id {article.id!r} is already used by {where[article.id].name}"
+                problems.append(ContentError(str(path), "id", message))
+            errors += problems
+            if article is not None and not problems:
+                articles[article.id] = article
+                where[article.id] = path
+        return cls(tuple(articles[key] for key in sorted(articles)), tuple(errors))
+
+    def get(self, article_id: str) -> Article | None:
+        return next((a for a in self.articles if a.id == article_id), None)
+
+
+# ---------------------------------------------------------------- reading one file
+
+_TOP_KEYS = {"id", "title", "language", "source_url", "lead", "body", "summary", "poll"}
+_TRANSLATION_KEYS = {"title", "lead", "body", "summary", "poll"}
+_TRANSLATED_POLL_KEYS = {"question", "options", "explanation", "description"}
+
+
+class _Reader:
+    """Checks the fields of one file, collecting a ContentError per mistake."""
+
+    def __init__(self, path: Path, now: datetime) -> None:
+        self.path = str(path)
+        self.now = now
+        self.errors: list[ContentError] = []
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append(ContentError(self.path, name, message))
+
+    def unknown(self, data: Mapping[str, Any], known: set[str], prefix: str) -> None:
+        for key in sorted(set(data) - known):
+            self.fail(prefix + key, f"unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+
+    def text(
+        self, data: Mapping[str, Any], key: str, name: str, *, required: bool, limit: int = 0
+    ) -> str | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(name, "missing: every article needs it")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(name, "must be a non-empty string")
+            return None
+        if limit and telegram_length(value.strip()) > limit:
+            self.fail(name, f"is {telegram_length(value.strip())} characters; at most {limit}")
+        return _unwrap(value)
+
+    def points(self, data: Mapping[str, Any], name: str) -> tuple[str, ...]:
+        value = data.get("summary")
+        if value is None:
+            return ()
+        if (
+            not isinstance(value, list)
+            or not 1 <= len(value) <= MAX_SUMMARY_POINTS
+            or not all(isinstance(p, str) and 0 < len(p.strip()) <= MAX_POINT for p in value)
+        ):
+            self.fail(
+                name, f"must be 1 to {MAX_SUMMARY_POINTS} points of 1-{MAX_POINT} characters"
+            )
+            return ()
+        return tuple(_unwrap(p) for p in value)
+
+    def poll(self, data: Any, name: str, keys: set[str] | None = None) -> PollSpec | None:
+        """Parse a poll table (only ``keys`` if given); Telegram's rules come in ``checked``."""
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.fail(name, f"must be a table: [{name}]")
+            return None
+        if keys is not None and set(data) - keys:
+            self.unknown(data, keys, name + ".")
+            return None
+        try:
+            return spec_from_mapping(data, self.path, field=name)
+        except ContentError as error:
+            self.errors.append(error)
+            return None
+
+    def checked(self, spec: PollSpec | None, name: str) -> PollSpec | None:
+        problems = [] if spec is None else validate(spec, in_channel=True, now=self.now)
+        for problem in problems:
+            self.fail(name, problem.render("en"))
+        return None if problems else spec
+
+
+def _read_article(path: Path, now: datetime) -> tuple[Article | None, list[ContentError]]:
+    reader = _Reader(path, now)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        reader.fail("", f"cannot read the file as TOML: {error}")
+        return None, reader.errors
+    reader.unknown(data, _TOP_KEYS | {"translations"}, "")
+    article_id = reader.text(data, "id", "id", required=True)
+    if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
+        reader.fail("id", "use 1-40 of a-z, 0-9 and '-', starting with a letter or digit")
+    language = data.get("language")
+    if language not in SUPPORTED_LANGUAGES:
+        reader.fail("language", f"must be one of: {', '.join(SUPPORTED_LANGUAGES)}")
+    title = reader.text(data, "title", "title", required=True, limit=MAX_TITLE)
+    body = reader.text(data, "body", "body", required=True)
+    source_url = reader.text(data, "source_url", "source_url", required=False)
+    if source_url is not None and not re.fullmatch(r"https?://\S+", source_url):
+        reader.fail("source_url", "must be an http:// or https:// address")
+    article = Article(
+        id=article_id or "",
+        title=title or "",
+        language=str(language),
+        body=body or "",
+        lead=reader.text(data, "lead", "lead", required=False),
+        source_url=source_url,
+        summary=reader.points(data, "summary"),
+        poll=reader.checked(reader.poll(data.get("poll"), "poll"), "poll"),
+    )
+    translations = _read_translations(reader, data.get("translations"), article)
+    if reader.errors:
+        return (article if article_id else None), reader.errors
+    return replace(article, translations=MappingProxyType(translations)), reader.errors
+
+
+def _read_translations(reader: _Reader, data: Any, article: Article) -> dict[str, Translation]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        reader.fail("translations", "must be a table: [translations.<language>]")
+        return {}
+    result: dict[str, Translation] = {}
+    for lang, fields in data.items():
+        prefix = f"translations.{lang}"
+        if lang not in SUPPORTED_LANGUAGES or lang == article.language:
+            others = [code for code in SUPPORTED_LANGUAGES if code != article.language]
+            reader.fail(prefix, f"the language must be one of: {', '.join(others)}")
+            continue
+        if not isinstance(fields, dict):
+            reader.fail(prefix, f"must be a table: [{prefix}]")
+            continue
+        reader.unknown(fields, _TRANSLATION_KEYS, prefix + ".")
+        result[lang] = Translation(
+            title=reader.text(fields, "title", f"{prefix}.title", required=False, limit=MAX_TITLE),
+            lead=reader.text(fields, "lead", f"{prefix}.lead", required=False),
+            body=reader.text(fields, "body", f"{prefix}.body", required=False),
+            summary=reader.points(fields, f"{prefix}.summary"),
+            poll=_translated_poll(reader, fields.get("poll"), article.poll, f"{prefix}.poll"),
+        )
+    return result
+
+
+def _translated_poll(
+    reader: _Reader, data: Any, original: PollSpec | None, name: str
+) -> PollSpec | None:
+    """The original poll with translated texts; every other setting stays as in [poll]."""
+    texts = reader.poll(data, name, _TRANSLATED_POLL_KEYS)
+    if texts is None:
+        return None
+    if original is None:
+        reader.fail(name, "translates [poll], but the article has no valid [poll]")
+        return None
+    if len(texts.options) != len(original.options):
+        count, expected = len(texts.options), len(original.options)
+        reader.fail(f"{name}.options", f"has {count} options; the original poll has {expected}")
+        return None
+    spec = replace(
+        original,
+        question=texts.question,
+        options=texts.options,
+        explanation=texts.explanation or original.explanation,
+        description=texts.description or original.description,
+    )
+    return reader.checked(spec, name)
+
+
+def _unwrap(text: str) -> str:
+    """Paragraphs separated by blank lines, each on one line with single spaces."""
+    return "\n\n".join(" ".join(p.split()) for p in summaries.paragraphs(text))
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def visible_length(html_text: str) -> int:
+    """The length of an HTML-mode message as Telegram counts it: tags out, UTF-16 units."""
+    return telegram_length(html.unescape(_TAG.sub("", html_text)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A paragraph of a message: plain text, shown through ``wrap`` (a tag name or '')."""
+
+    text: str
+    wrap: str = ""
+    url: str | None = None
+
+    def html(self) -> str:
+        if self.url is not None:
+            return link(self.url, self.text)
+        return (
+            f"<{self.wrap}>{escape(self.text)}</{self.wrap}>" if self.wrap else escape(self.text)
+        )
+
+
+def render_post(article: LocalizedArticle, *, limit: int = MAX_TEXT) -> list[str]:
+    """The article as HTML messages, split between paragraphs so each fits ``limit``."""
+    _ = gettext_for(article.language)
+    blocks = [_Block(article.title, "b")]
+    if article.lead_given:
+        blocks.append(_Block(article.lead, "i"))
+    blocks += [_Block(p) for p in article.paragraphs]
+    if article.source_url:
+        blocks.append(_Block(_("Source"), url=article.source_url))
+    pieces = [
+        replace(block, text=piece)
+        for block in blocks
+        for piece in summaries.split_to_fit(
+            block.text, limit, article.body_language, measure=telegram_length
+        )
+    ]
+    messages: list[list[_Block]] = []
+    used = 0
+    for block in pieces:
+        size = telegram_length(block.text)
+        if messages and used + 2 + size <= limit:
+            messages[-1].append(block)
+            used += 2 + size
+        else:
+            messages.append([block])
+            used = size
+    return ["\n\n".join(block.html() for block in message) for message in messages]
+
+
+def render_summary(article: LocalizedArticle, points: tuple[str, ...], language: str) -> str:
+    """Bold title, a "Summary" heading, one bullet per point and the source link."""
+    _ = gettext_for(language)
+    head = f"{bold(article.title)}\n\n{bold(_('Summary'))}\n"
+    tail = f"\n\n{link(article.source_url, _('Source'))}" if article.source_url else ""
+    kept = list(points)
+    while True:
+        text = head + "\n".join(f"• {escape(point)}" for point in kept) + tail
+        if visible_length(text) <= MAX_TEXT or not kept:
+            return text
+        if len(kept) > 1:
+            kept.pop()
+        elif len(kept[0]) > 1:
+            excess = visible_length(text) - MAX_TEXT + 1
+            kept = [kept[0][: max(0, len(kept[0]) - excess)].rstrip() + "…"]
+        else:
+            return text  # the title alone is too long: load-time checks prevent this
+
+
+# ---------------------------------------------------------------- deep links
+
+
+def summary_payload(article_id: str) -> str:
+    """The /start payload that asks for an article's summary ("s-<id>").
+
+    Build the link with ``telegram.helpers.create_deep_linked_url(bot_username, payload)``.
+    """
+    if not ARTICLE_ID.fullmatch(article_id):
+        raise ValueError(f"not an article id: {article_id!r}")
+    return f"s-{article_id}"
+
+
+def parse_payload(text: str | None) -> str | None:
+    """The article id of a summary payload, or None for anything else."""
+    if not text:
+        return None
+    match = _PAYLOAD.fullmatch(text)
+    return match.group(1) if match else None

@@ -1,0 +1,390 @@
+"""What a poll is before it is sent, and the Telegram rules (Bot API 10.0) it must satisfy.
+
+``validate`` lists every mistake with a message that says what to fix, ``send_kwargs``
+turns a valid spec into the keyword arguments of ``Bot.send_poll``, and ``spec_from_mapping``
+reads the ``[poll]`` table of an article file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import InputPollOption
+from telegram.constants import PollLimit, PollType
+
+from bot.texts import N_, Problem
+
+MAX_QUESTION = int(PollLimit.MAX_QUESTION_LENGTH)
+MIN_OPTIONS = int(PollLimit.MIN_OPTION_NUMBER)
+MAX_OPTIONS = int(PollLimit.MAX_OPTION_NUMBER)
+MAX_OPTION = int(PollLimit.MAX_OPTION_LENGTH)
+MAX_EXPLANATION = int(PollLimit.MAX_EXPLANATION_LENGTH)
+MAX_EXPLANATION_LINE_FEEDS = int(PollLimit.MAX_EXPLANATION_LINE_FEEDS)
+MIN_OPEN_PERIOD = int(PollLimit.MIN_OPEN_PERIOD)
+MAX_OPEN_PERIOD = int(PollLimit.MAX_OPEN_PERIOD)
+MAX_DESCRIPTION = int(PollLimit.MAX_DESCRIPTION_CHARACTERS)
+
+# The messages of ``validate``; tests and callers may compare ``Problem.message`` with these.
+QUESTION_EMPTY = N_("The poll question is empty: write a question of 1 to {max} characters.")
+QUESTION_TOO_LONG = N_(
+    "The poll question is {length} characters long: shorten it to {max} characters at most."
+)
+NO_OPTIONS = N_("The poll has no options: add 1 to {max} answer options.")
+TOO_MANY_OPTIONS = N_(
+    "The poll has {count} options but Telegram allows {max}: remove {extra} of them."
+)
+OPTION_EMPTY = N_("Option {number} is empty: write 1 to {max} characters or remove it.")
+OPTION_TOO_LONG = N_(
+    "Option {number} is {length} characters long: shorten it to {max} characters at most."
+)
+OPTION_DUPLICATE = N_(
+    "Option {number} repeats option {first} (“{text}”): make every option different."
+)
+PUBLIC_IN_CHANNEL = N_(
+    "Polls in channels are always anonymous: make this poll anonymous to post it to a channel."
+)
+QUIZ_NO_CORRECT = N_("A quiz needs a correct answer: mark which option is right.")
+QUIZ_CORRECT_MISSING = N_(
+    "Correct option {number} does not exist: the poll has options 1 to {count}."
+)
+QUIZ_MANY_CORRECT = N_(
+    "This quiz marks {count} correct options: keep one, or allow multiple answers."
+)
+CORRECT_WITHOUT_QUIZ = N_("Only a quiz has correct options: remove them or make the poll a quiz.")
+EXPLANATION_WITHOUT_QUIZ = N_(
+    "Only a quiz shows an explanation: remove it or make the poll a quiz."
+)
+EXPLANATION_TOO_LONG = N_(
+    "The explanation is {length} characters long: shorten it to {max} characters at most."
+)
+EXPLANATION_LINE_FEEDS = N_(
+    "The explanation has {count} line breaks: Telegram allows {max} at most."
+)
+DESCRIPTION_TOO_LONG = N_(
+    "The description is {length} characters long: shorten it to {max} characters at most."
+)
+PERIOD_AND_DATE = N_("The poll has both an open period and a close date: keep only one of them.")
+PERIOD_OUT_OF_RANGE = N_(
+    "The open period is {seconds} seconds: it must be {min} to {max} seconds "
+    "(up to about 30 days)."
+)
+CLOSE_DATE_NAIVE = N_(
+    "The close date has no time zone: give it with an offset, like 2025-06-01T18:00:00+03:00."
+)
+CLOSE_DATE_PAST = N_(
+    "The close date has already passed: choose a time at least {min} seconds ahead."
+)
+CLOSE_DATE_TOO_SOON = N_(
+    "The close date is {seconds} seconds from now: it must be at least {min} seconds ahead."
+)
+CLOSE_DATE_TOO_LATE = N_(
+    "The close date is {seconds} seconds from now: it must be at most {max} seconds "
+    "(about 30 days) ahead."
+)
+ADDING_TO_ANONYMOUS = N_(
+    "Voters can add options only to a public poll: make it public or turn off adding options."
+)
+ADDING_TO_QUIZ = N_("Voters cannot add options to a quiz: turn off adding options.")
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A native poll as the bot will send it; option and correct ids are 0-based.
+
+    ``allows_revoting`` is sent as given: the Bot API's own default is False for quizzes,
+    and ``spec_from_mapping`` follows that default.
+    """
+
+    question: str
+    options: tuple[str, ...]
+    allows_multiple_answers: bool = False
+    is_anonymous: bool = True
+    quiz: bool = False
+    correct_option_ids: tuple[int, ...] = ()
+    explanation: str | None = None
+    open_period: int | None = None
+    close_date: datetime | None = None
+    hide_results_until_closes: bool = False
+    shuffle_options: bool = False
+    allow_adding_options: bool = False
+    allows_revoting: bool = True
+    description: str | None = None
+
+
+class ContentError(Exception):
+    """A mistake in a content file: which file, which field, and what is wrong."""
+
+    def __init__(self, path: str, field: str, message: str) -> None:
+        super().__init__(path, field, message)
+        self.path = path
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else self.path
+        return f"{where}: {self.message}"
+
+
+def telegram_length(text: str) -> int:
+    """The length of a text as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem]:
+    """Every rule ``spec`` breaks, in the order a person would fix them (``now`` is aware)."""
+    problems = _question_problems(spec) + _option_problems(spec)
+    if in_channel and not spec.is_anonymous:
+        problems.append(Problem(PUBLIC_IN_CHANNEL))
+    problems += _quiz_problems(spec) + _text_problems(spec) + _timing_problems(spec, now)
+    if spec.allow_adding_options and spec.quiz:
+        problems.append(Problem(ADDING_TO_QUIZ))
+    elif spec.allow_adding_options and spec.is_anonymous:
+        problems.append(Problem(ADDING_TO_ANONYMOUS))
+    return problems
+
+
+def _question_problems(spec: PollSpec) -> list[Problem]:
+    length = telegram_length(spec.question)
+    if not spec.question.strip():
+        return [Problem(QUESTION_EMPTY, {"max": MAX_QUESTION})]
+    if length > MAX_QUESTION:
+        return [Problem(QUESTION_TOO_LONG, {"length": length, "max": MAX_QUESTION})]
+    return []
+
+
+def _option_problems(spec: PollSpec) -> list[Problem]:
+    count = len(spec.options)
+    problems: list[Problem] = []
+    if count < MIN_OPTIONS:
+        problems.append(Problem(NO_OPTIONS, {"max": MAX_OPTIONS}))
+    elif count > MAX_OPTIONS:
+        problems.append(
+            Problem(
+                TOO_MANY_OPTIONS,
+                {"count": count, "max": MAX_OPTIONS, "extra": count - MAX_OPTIONS},
+            )
+        )
+    first_seen: dict[str, int] = {}
+    for number, option in enumerate(spec.options, start=1):
+        length = telegram_length(option)
+        key = " ".join(option.casefold().split())
+        if not key:
+            problems.append(Problem(OPTION_EMPTY, {"number": number, "max": MAX_OPTION}))
+        elif length > MAX_OPTION:
+            problems.append(
+                Problem(OPTION_TOO_LONG, {"number": number, "length": length, "max": MAX_OPTION})
+            )
+        if key and key in first_seen:
+            problems.append(
+                Problem(
+                    OPTION_DUPLICATE,
+                    {"number": number, "first": first_seen[key], "text": option.strip()},
+                )
+            )
+        first_seen.setdefault(key, number)
+    return problems
+
+
+def _quiz_problems(spec: PollSpec) -> list[Problem]:
+    if not spec.quiz:
+        return [Problem(CORRECT_WITHOUT_QUIZ)] if spec.correct_option_ids else []
+    correct = sorted(set(spec.correct_option_ids))
+    if not correct:
+        return [Problem(QUIZ_NO_CORRECT)]
+    problems = [
+        Problem(QUIZ_CORRECT_MISSING, {"number": index + 1, "count": len(spec.options)})
+        for index in correct
+        if not 0 <= index < len(spec.options)
+    ]
+    if len(correct) > 1 and not spec.allows_multiple_answers:
+        problems.append(Problem(QUIZ_MANY_CORRECT, {"count": len(correct)}))
+    return problems
+
+
+def _text_problems(spec: PollSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    if spec.explanation is not None:
+        length = telegram_length(spec.explanation)
+        line_feeds = spec.explanation.count("\n")
+        if not spec.quiz:
+            problems.append(Problem(EXPLANATION_WITHOUT_QUIZ))
+        elif length > MAX_EXPLANATION:
+            problems.append(
+                Problem(EXPLANATION_TOO_LONG, {"length": length, "max": MAX_EXPLANATION})
+            )
+        if spec.quiz and line_feeds > MAX_EXPLANATION_LINE_FEEDS:
+            problems.append(
+                Problem(
+                    EXPLANATION_LINE_FEEDS,
+                    {"count": line_feeds, "max": MAX_EXPLANATION_LINE_FEEDS},
+                )
+            )
+    if spec.description is not None:
+        length = telegram_length(spec.description)
+        if length > MAX_DESCRIPTION:
+            problems.append(
+                Problem(DESCRIPTION_TOO_LONG, {"length": length, "max": MAX_DESCRIPTION})
+            )
+    return problems
+
+
+def _timing_problems(spec: PollSpec, now: datetime) -> list[Problem]:
+    limits = {"min": MIN_OPEN_PERIOD, "max": MAX_OPEN_PERIOD}
+    problems: list[Problem] = []
+    if spec.open_period is not None and spec.close_date is not None:
+        problems.append(Problem(PERIOD_AND_DATE))
+    if spec.open_period is not None and not (
+        MIN_OPEN_PERIOD <= spec.open_period <= MAX_OPEN_PERIOD
+    ):
+        problems.append(Problem(PERIOD_OUT_OF_RANGE, {"seconds": spec.open_period, **limits}))
+    if spec.close_date is not None:
+        if spec.close_date.utcoffset() is None:
+            problems.append(Problem(CLOSE_DATE_NAIVE))
+        else:
+            ahead = int((spec.close_date - now).total_seconds())
+            if ahead <= 0:
+                problems.append(Problem(CLOSE_DATE_PAST, dict(limits)))
+            elif ahead < MIN_OPEN_PERIOD:
+                problems.append(Problem(CLOSE_DATE_TOO_SOON, {"seconds": ahead, **limits}))
+            elif ahead > MAX_OPEN_PERIOD:
+                problems.append(Problem(CLOSE_DATE_TOO_LATE, {"seconds": ahead, **limits}))
+    return problems
+
+
+def send_kwargs(spec: PollSpec) -> dict[str, Any]:
+    """The keyword arguments of ``Bot.send_poll`` (all but ``chat_id``) for a valid spec.
+
+    Texts are sent as plain text: the parse modes are set to None explicitly, so a
+    ``Defaults(parse_mode=...)`` of the application cannot turn a ``<`` into markup.
+    """
+    kwargs: dict[str, Any] = {
+        "question": spec.question,
+        "question_parse_mode": None,
+        "options": [InputPollOption(text, text_parse_mode=None) for text in spec.options],
+        "is_anonymous": spec.is_anonymous,
+        "type": PollType.QUIZ.value if spec.quiz else PollType.REGULAR.value,
+        "allows_multiple_answers": spec.allows_multiple_answers,
+        "allows_revoting": spec.allows_revoting,
+        "shuffle_options": spec.shuffle_options,
+        "allow_adding_options": spec.allow_adding_options,
+        "hide_results_until_closes": spec.hide_results_until_closes,
+    }
+    if spec.quiz:
+        kwargs["correct_option_ids"] = sorted(set(spec.correct_option_ids))
+        if spec.explanation is not None:
+            kwargs["explanation"] = spec.explanation
+            kwargs["explanation_parse_mode"] = None
+    if spec.description is not None:
+        kwargs["description"] = spec.description
+        kwargs["description_parse_mode"] = None
+    if spec.open_period is not None:
+        kwargs["open_period"] = spec.open_period
+    if spec.close_date is not None:
+        kwargs["close_date"] = spec.close_date
+    return kwargs
+
+
+# The keys of the [poll] table of an article file.
+POLL_KEYS = frozenset(
+    {"question", "options", "correct_options", "open_period", "close_date", "explanation"}
+    | {"description", "multiple_answers", "anonymous", "quiz", "hide_results", "shuffle"}
+    | {"allow_adding_options", "revoting"}
+)
+_PERIOD = re.compile(r"(\d+)\s*([dhms])")
+_PERIOD_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_ErrorFactory = Callable[[str, str], ContentError]
+
+
+def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll") -> PollSpec:
+    """Read a poll table of a content file (``correct_options`` counts from 1 there).
+
+    Raises ContentError naming ``where`` (the file) and ``field.key`` for the first key that
+    is unknown, missing or of the wrong type. Telegram's rules are checked by ``validate``.
+    """
+
+    def error(key: str, message: str) -> ContentError:
+        return ContentError(where, f"{field}.{key}", message)
+
+    for key in data:
+        if key not in POLL_KEYS:
+            known = ", ".join(sorted(POLL_KEYS))
+            raise error(key, f"unknown key {key!r}; the known keys are: {known}")
+    question = data.get("question")
+    if not isinstance(question, str):
+        raise error("question", "required, a string")
+    options = data.get("options")
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise error("options", 'required, a list of strings like ["Yes", "No"]')
+    quiz = _flag(data, "quiz", False, error)
+    return PollSpec(
+        question=question,
+        options=tuple(options),
+        allows_multiple_answers=_flag(data, "multiple_answers", False, error),
+        is_anonymous=_flag(data, "anonymous", True, error),
+        quiz=quiz,
+        correct_option_ids=_correct_options(data.get("correct_options", []), error),
+        explanation=_text(data, "explanation", error),
+        open_period=_open_period(data.get("open_period"), error),
+        close_date=_close_date(data.get("close_date"), error),
+        hide_results_until_closes=_flag(data, "hide_results", False, error),
+        shuffle_options=_flag(data, "shuffle", False, error),
+        allow_adding_options=_flag(data, "allow_adding_options", False, error),
+        # The Bot API's default: revoting is on for regular polls, off for quizzes.
+        allows_revoting=_flag(data, "revoting", not quiz, error),
+        description=_text(data, "description", error),
+    )
+
+
+def _flag(data: Mapping[str, Any], key: str, default: bool, error: _ErrorFactory) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise error(key, "must be true or false")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str, error: _ErrorFactory) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise error(key, "must be a string")
+    return value
+
+
+def _correct_options(value: Any, error: _ErrorFactory) -> tuple[int, ...]:
+    numbers = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(numbers, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in numbers
+    ):
+        raise error("correct_options", "must be a list of option numbers counted from 1")
+    return tuple(n - 1 for n in numbers)
+
+
+def _open_period(value: Any, error: _ErrorFactory) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text and _PERIOD.sub("", text).strip() == "":
+            return sum(int(n) * _PERIOD_UNITS[unit] for n, unit in _PERIOD.findall(text))
+    raise error("open_period", 'must be seconds or a duration like "2d", "12h", "30m", "1d12h"')
+
+
+def _close_date(value: Any, error: _ErrorFactory) -> datetime | None:
+    if value is None:
+        return None
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise error(
+            "close_date", "must be an ISO 8601 time with an offset, like 2025-06-01T18:00:00+03:00"
+        )
+    return moment
