@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
-from bot import articles, polls
+from bot import admin, articles, digests, polls
 from bot.config import Config
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
 from bot.services import Services, install
@@ -47,9 +47,15 @@ def build_application(config: Config) -> PTBApplication:
     return application
 
 
+# Feature modules, each exporting HANDLERS (and an on_startup hook). Every handler goes in
+# group 0: an update is handled by the first matching handler, and no two features claim
+# the same command or update type.
+FEATURES = (admin, articles, polls, digests)
+
+
 def add_handlers(application: PTBApplication) -> None:
     """The one place handlers are registered; each feature module exports HANDLERS."""
-    for module in (articles, polls):
+    for module in FEATURES:
         for handler in module.HANDLERS:
             application.add_handler(handler)
     application.add_error_handler(on_error)
@@ -70,6 +76,12 @@ async def start_services(application: PTBApplication, config: Config) -> Service
     store = await Store.open(config.storage.path)
     services = Services(config=config, store=store)
     install(application, services)
+    try:
+        for module in FEATURES:
+            await module.on_startup(application)
+    except BaseException:
+        await store.close()
+        raise
     return services
 
 

@@ -28,3 +28,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 HANDLERS: list[Any] = [
     CommandHandler("start", start),
 ]
+
+
+async def on_startup(application: Any) -> None:
+    """Load the content library."""

@@ -1,17 +1,106 @@
-"""Polls: tracking every poll state and every answer, idempotently, through the pump."""
+"""Polls: campaigns sent to several chats, and every poll state and answer, kept durably."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Poll, Update
-from telegram.ext import ContextTypes, PollAnswerHandler, PollHandler
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext, ContextTypes, PollAnswerHandler, PollHandler
 
+from bot.chats import Target, failure_reason, note_failure
 from bot.config import PrivacyConfig
+from bot.pollspec import PollSpec, send_kwargs, validate
 from bot.services import services
-from storage.polls import OptionState, PollState
+from storage.polls import Campaign, OptionState, PollState
+
+log = logging.getLogger(__name__)
+Context = CallbackContext[Any, Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened in one target chat: a message id, or why not."""
+
+    target: Target
+    message_id: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignOutcome:
+    campaign: Campaign
+    deliveries: tuple[Delivery, ...]
+
+
+def spec_record(spec: PollSpec) -> dict[str, object]:
+    """The settings of a spec as JSON-able data, stored with its campaign."""
+    record = dataclasses.asdict(spec)
+    if spec.close_date is not None:
+        record["close_date"] = spec.close_date.isoformat()
+    return record
+
+
+async def send_campaign(
+    context: Context,
+    spec: PollSpec,
+    targets: Sequence[Target],
+    *,
+    origin: str,
+    created_by: int | None,
+    article_id: str | None = None,
+    localize: Callable[[Target], PollSpec] | None = None,
+) -> CampaignOutcome:
+    """Send one question to every target as a native poll, and record each poll.
+
+    ``origin`` identifies the request (e.g. ``u<update_id>``): replaying the same update
+    after a crash returns the same campaign and skips chats that already got their poll.
+    ``localize`` gives the spec to send to a target (its translation), if any.
+    """
+    svc = services(context)
+    campaign = await svc.store.create_campaign(
+        spec.question, spec.options, spec_record(spec), article_id=article_id,
+        created_by=created_by, origin=origin,
+    )
+    deliveries = [
+        await _send_poll(context, campaign, localize(target) if localize else spec, target,
+                         f"{origin}:poll:{target.chat_id}")
+        for target in targets
+    ]
+    return CampaignOutcome(campaign, tuple(deliveries))
+
+
+async def _send_poll(
+    context: Context, campaign: Campaign, spec: PollSpec, target: Target, key: str
+) -> Delivery:
+    svc = services(context)
+    done = await svc.store.sent(key)
+    if done is not None:
+        return Delivery(target, done.message_id)
+    problems = validate(spec, in_channel=target.is_channel, now=datetime.now(UTC))
+    if problems:
+        return Delivery(target, error=problems[0].render(target.language))
+    try:
+        message = await context.bot.send_poll(target.chat_id, **send_kwargs(spec))
+    except TelegramError as exc:
+        await note_failure(context, target.chat_id, exc)
+        return Delivery(target, error=failure_reason(exc, target.language))
+    assert message.poll is not None
+    await svc.store.add_poll(campaign.id, target.chat_id, message.message_id,
+                             poll_state(message.poll))
+    await svc.store.record_sent(key, target.chat_id, message.message_id)
+    return Delivery(target, message.message_id)
 
 
 def poll_state(poll: Poll) -> PollState:
@@ -67,3 +156,7 @@ HANDLERS: list[Any] = [
     PollHandler(record_poll),
     PollAnswerHandler(record_answer),
 ]
+
+
+async def on_startup(application: Any) -> None:
+    """Close polls whose close date passed while the bot was down."""

@@ -17,7 +17,12 @@ _KEY = "pollbot.services"
 class Services:
     config: Config
     store: Store
-    extras: dict[str, Any] = field(default_factory=dict)
+    # chat id -> (expires at, monotonic clock; ids of the chat's administrators)
+    admin_cache: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """True for the bot's own admins (``[bot] admins``)."""
+        return user_id is not None and user_id in self.config.bot.admins
 
 
 def install(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.base import StoreBase, now
+from storage.articles import ArticlesMixin
+from storage.chats import ChatsMixin
+from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
 
 
@@ -42,7 +45,7 @@ class SentMessage:
     message_id: int | None
 
 
-class Store(PollsMixin, StoreBase):
+class Store(ArticlesMixin, ChatsMixin, DigestsMixin, PollsMixin, StoreBase):
     """Every SQL statement of pollbot is a method of this class or of its mixins."""
 
     # -- state --------------------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""Who may do what: the bot's admins, and each channel's own administrators for it.
+
+Admin commands are allowed to the user ids in ``[bot] admins``. A chat's administrators
+(getChatAdministrators, cached for ``admin_cache_seconds``) may also post, poll and close
+polls in that chat. Everyone else gets a short refusal and nothing changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from bot.chats import default_target_refs, resolve_all
+from bot.services import services
+from bot.texts import gettext_for
+
+log = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+Callback = Callable[[Update, Context], Awaitable[None]]
+
+
+async def chat_admins(context: Context, chat_id: int) -> frozenset[int]:
+    """Ids of a chat's administrators, cached; empty when the bot cannot ask."""
+    svc = services(context)
+    cached = svc.admin_cache.get(chat_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    try:
+        members = await context.bot.get_chat_administrators(chat_id)
+    except TelegramError as exc:
+        log.info("cannot list administrators of %s: %s", chat_id, exc)
+        return frozenset()
+    admins = frozenset(m.user.id for m in members if not m.user.is_bot)
+    svc.admin_cache[chat_id] = (time.monotonic() + svc.config.bot.admin_cache_seconds, admins)
+    return admins
+
+
+async def may_manage(context: Context, user_id: int | None, chat_id: int) -> bool:
+    """May this user post, poll or close polls in this chat?"""
+    if user_id is None:
+        return False
+    if services(context).is_admin(user_id):
+        return True
+    return user_id in await chat_admins(context, chat_id)
+
+
+async def administered_targets(context: Context, user_id: int) -> list[int]:
+    """Known target chats this user administers (for a channel admin's defaults)."""
+    targets, _ = await resolve_all(context, await default_target_refs(services(context)))
+    return [t.chat_id for t in targets if user_id in await chat_admins(context, t.chat_id)]
+
+
+async def refuse(update: Update) -> None:
+    """The short refusal a non-admin gets; nothing else happens."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None:
+        return
+    _ = gettext_for(user.language_code if user else None)
+    await message.reply_text(_("Sorry, only the bot's admins can do that."), parse_mode=None)
+
+
+def admin_only(callback: Callback) -> Callback:
+    """Let the bot's admins through; refuse everyone else."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if not services(context).is_admin(user.id if user else None):
+            await refuse(update)
+            return
+        await callback(update, context)
+
+    return guarded
+
+
+def admin_or_chat_admin(callback: Callback) -> Callback:
+    """Let the bot's admins and chat administrators through; the callback then checks
+    each target with ``may_manage`` (a chat admin may act in their own chats only)."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        svc = services(context)
+        if not svc.is_admin(user.id) and not await administered_targets(context, user.id):
+            await refuse(update)
+            return
+        await callback(update, context)
+
+    return guarded

@@ -1,0 +1,113 @@
+"""The real ``pollbot run`` process, killed with SIGKILL while it drains 20,000 answers.
+
+After every restart it resumes from the committed offset; at the end the stored answers
+equal the sandbox's votes exactly: none lost, none doubled. Its log never shows the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from telegram import Bot
+
+from bot.sandbox import Sandbox
+from storage import Store
+from tests.harness import GROUP, ROOT, write_config
+
+USERS = 5_000
+ANSWERS = 20_000
+OPTIONS = ["EVs with KAMAZ", "Partner brand", "Both tracks", "Commercial EVs"]
+
+
+def crowd_answers(seed: int = 7) -> list[list[object]]:
+    """ANSWERS changes of mind from USERS voters: every one differs from the voter's last."""
+    rng = random.Random(seed)
+    current: dict[int, int | None] = {}
+    votes: list[list[object]] = []
+    while len(votes) < ANSWERS:
+        user = rng.randint(1, USERS)
+        before = current.get(user)
+        if before is not None and rng.random() < 0.1:
+            choice: list[int] = []
+            current[user] = None
+        else:
+            option = rng.choice([o for o in range(len(OPTIONS)) if o != before])
+            choice = [option]
+            current[user] = option
+        votes.append([100_000 + user, "", choice])
+    return votes
+
+
+def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("POLLBOT_TOKEN", None)
+    with log.open("ab") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=config.parent, env=env, stdout=stderr, stderr=stderr,
+        )
+
+
+async def wait_for(predicate: object, timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def test_sigkill_while_draining_loses_and_doubles_nothing(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, sandbox)
+    async with Bot(sandbox.token, base_url=sandbox.api_url) as client:
+        message = await client.send_poll(GROUP, "Which lineup?", OPTIONS, is_anonymous=False)
+    assert message.poll is not None
+    poll_id = message.poll.id
+    votes = crowd_answers()
+    for vote in votes:
+        vote[1] = poll_id
+    result = sandbox.world.bulk_votes(votes)
+    assert result["applied"] == ANSWERS and not result["refused"]
+    total = sandbox.world.pending()
+    log = tmp_path / "bot.log"
+
+    kills = 0
+    for fraction in (0.15, 0.4, 0.65):
+        process = start_bot(config, log)
+        target = total * (1 - fraction)
+        await wait_for(lambda: sandbox.world.pending() <= target, 60, "the bot to drain")
+        assert sandbox.world.pending() > 0, "the bot finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=10) == -signal.SIGKILL
+        kills += 1
+
+    process = start_bot(config, log)
+    await wait_for(lambda: sandbox.world.pending() == 0, 120, "the bot to drain everything")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert kills == 3
+
+    expected = {
+        str(voter): tuple(choice)
+        for voter, choice in sandbox.world.poll(poll_id)["sandbox"]["votes"].items() if choice
+    }
+    async with await Store.open(tmp_path / "pollbot.sqlite3") as store:
+        stored = {a.voter: a.positions async for a in store.answers(poll_id)}
+        poll = await store.poll(poll_id)
+        letters = await store.dead_letters()
+    assert stored == expected
+    assert len(expected) > USERS * 0.8
+    assert poll is not None and poll.total_voters == len(expected)
+    assert letters == []
+
+    text = log.read_text(encoding="utf-8", errors="replace")
+    secret = sandbox.token.split(":", 1)[1]
+    assert "pollbot started" in text and "pollbot stopped" in text
+    assert secret not in text

@@ -1,0 +1,131 @@
+"""The test harness: the real bot, in-process, against the sandbox on loopback.
+
+``BotHarness`` runs the PTB Application and the durable pump exactly as ``pollbot run``
+does, but drains updates on demand (``await h.drain()``), so a test reads as a
+conversation: a user writes, the bot answers, the test looks at the chat and the store.
+Builders of the world (users, chats) live here too.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import PTBApplication, build_application, running
+from bot.config import Config
+from bot.pump import UpdatePump
+from bot.sandbox import Sandbox, World
+from bot.services import Services
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The cast of every test world.
+ADMIN = 1001  # in [bot] admins, English
+ADMIN_RU = 1002  # in [bot] admins, Russian
+READER = 2001  # a subscriber, English
+READER_RU = 2002  # a subscriber, Russian
+CHANNEL_ADMIN = 3001  # administers @plantnews, not a bot admin
+PLANTNEWS = -1001001  # channel @plantnews, bot admin with post rights
+AUTONEWS = -1001002  # channel @autonews, bot admin with post rights
+GROUP = -1002001  # supergroup "Plant fans", bot admin
+
+
+def populate(world: World) -> None:
+    """Users and chats every harness starts with."""
+    world.add_user(ADMIN, "Alice", "en", "alice_admin")
+    world.add_user(ADMIN_RU, "Борис", "ru", "boris_admin")
+    world.add_user(READER, "Rita", "en", "rita")
+    world.add_user(READER_RU, "Дарья", "ru-RU", "darya")
+    world.add_user(CHANNEL_ADMIN, "Carl", "en", "carl")
+    world.add_chat(PLANTNEWS, "channel", "Plant News", "plantnews", admins=[CHANNEL_ADMIN])
+    world.add_chat(AUTONEWS, "channel", "Auto News", "autonews", admins=[ADMIN])
+    world.add_chat(GROUP, "supergroup", "Plant fans", None, admins=[ADMIN])
+
+
+def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:
+    """A config.toml pointing at the sandbox; ``sections`` replace whole sections."""
+    parts = {
+        "telegram": f'token = "{sandbox.token}"\napi_url = "{sandbox.api_url}"\n'
+        "poll_timeout = 1\n",
+        "storage": 'path = "pollbot.sqlite3"\n',
+        "bot": f"admins = [{ADMIN}, {ADMIN_RU}]\n"
+        'channels = ["@plantnews", "@autonews"]\n'
+        f'content_dir = "{ROOT / "content"}"\n'
+        "admin_cache_seconds = 60\n",
+        "digest": "charts = true\n",
+    }
+    parts.update(sections)
+    text = "".join(f"[{name}]\n{textwrap.dedent(body)}\n" for name, body in parts.items())
+    path = directory / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class BotHarness:
+    sandbox: Sandbox
+    config: Config
+    application: PTBApplication
+    services: Services
+    pump: UpdatePump
+    seen: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def world(self) -> World:
+        return self.sandbox.world
+
+    @property
+    def store(self) -> Any:
+        return self.services.store
+
+    async def drain(self, rounds: int = 20) -> int:
+        """Fetch and handle updates until none is pending; return how many were handled."""
+        handled = 0
+        offset = await self.store.offset()
+        for _ in range(rounds):
+            raw = await self.pump.bot.get_updates_raw(offset, 0)
+            if not raw:
+                return handled
+            offset = await self.pump.process_batch(raw) or offset
+            handled += len(raw)
+        raise AssertionError("updates keep coming: is a handler producing updates forever?")
+
+    async def say(self, user_id: int, text: str, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """A user writes; the bot handles it; return the bot's new messages in that chat."""
+        target = user_id if chat_id is None else chat_id
+        self.new_messages(target)
+        self.world.send(user_id, text, chat_id)
+        await self.drain()
+        return [m for m in self.new_messages(target) if m.get("from", {}).get("is_bot")]
+
+    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every message of a chat (none for a private chat not opened yet)."""
+        if chat_id not in self.world.chats:
+            return []
+        return list(self.world.chat(chat_id)["messages"])
+
+    def new_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Messages of a chat since the last call (per chat)."""
+        messages = self.messages(chat_id)
+        start = self.seen.get(chat_id, 0)
+        self.seen[chat_id] = len(messages)
+        return messages[start:]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.messages(chat_id)]
+
+
+@asynccontextmanager
+async def bot_harness(
+    sandbox: Sandbox, directory: Path, **sections: str
+) -> AsyncIterator[BotHarness]:
+    """The real application with its services, talking to ``sandbox``."""
+    config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
+    application = build_application(config)
+    async with running(application, config) as services:
+        pump = UpdatePump(application, services.store, timeout=0)
+        yield BotHarness(sandbox, config, application, services, pump)
