@@ -1,34 +1,428 @@
-"""Articles: the greeting and, later, posting articles and serving their summaries."""
+"""Articles: posting them with their poll to channels, serving their summaries, the greeting.
+
+``/post`` sends each target the article (split between paragraphs, with a "Get a summary"
+deep link on the last part) and then the article's poll, all polls as one campaign. Every
+message is recorded under its update, so a replayed ``/post`` posts nothing twice.
+``/start s-<id>`` (the deep link) and ``/summary`` give the summary in the reader's
+language and count each reader once.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.helpers import create_deep_linked_url
 
-from bot.texts import gettext_for
+from bot import chats, content, polls
+from bot.auth import admin_only, admin_or_chat_admin, administered_targets, may_manage
+from bot.chats import Target
+from bot.content import Article, Library
+from bot.menu import CommandInfo
+from bot.services import Services, of_app, services
+from bot.texts import N_, Gettext, bold, escape, gettext_for, link, normalize_language, translate
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+SUMMARY_BUTTON = N_("No time to read? Get a summary")
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet a user who opens the bot."""
+# ---------------------------------------------------------------- greeting and summaries
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet a user who opens the bot, or send the summary a deep link (s-<id>) asks for."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    _ = gettext_for(user.language_code)
+    if not context.args:
+        await message.reply_text(
+            _(
+                "Hi! I post articles with a short summary and run polls about them. "
+                "Send /help to see what I can do."
+            )
+        )
+        return
+    article_id = content.parse_payload(context.args[0])
+    article = services(context).library.get(article_id) if article_id else None
+    if article is None:
+        text = _(
+            "Sorry, this link does not lead to an article I have. "
+            "Send /summary to see the articles whose summary I can send."
+        )
+        await message.reply_text(text, parse_mode=None)
+        return
+    await _deliver_summary(update, context, article)
+
+
+async def send_summary(update: Update, context: Context) -> None:
+    """Send an article's summary in the reader's language: /summary ARTICLE_ID."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    library = services(context).library
+    article = library.get(context.args[0]) if context.args else None
+    if article is None:
+        _ = gettext_for(user.language_code)
+        text = _("Send /summary with the id of an article. The articles: {ids}")
+        await message.reply_text(text.format(ids=_ids(library)), parse_mode=None)
+        return
+    await _deliver_summary(update, context, article)
+
+
+def reader_language(article: Article, language_code: str | None) -> str:
+    """The reader's language when the article has it, else the article's own."""
+    language = normalize_language(language_code, fallback=article.language)
+    return language if language in article.languages else article.language
+
+
+async def _deliver_summary(update: Update, context: Context, article: Article) -> None:
+    """Send the summary in private (once per update) and count the reader (once per user)."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    if message.chat.type != Chat.PRIVATE:
+        url = create_deep_linked_url(context.bot.username, content.summary_payload(article.id))
+        _ = gettext_for(user.language_code)
+        await message.reply_text(
+            _("I send summaries in a private chat: {link}").format(
+                link=link(url, _("open the summary"))
+            )
+        )
+        return
+    language = reader_language(article, user.language_code)
+    points = await asyncio.to_thread(article.summary_points, language)
+    text = content.render_summary(article.localized(language), points, language)
+    store = services(context).store
+    key = f"u{update.update_id}:summary"
+    if await store.sent(key) is None:
+        sent = await message.reply_text(text)
+        await store.record_sent(key, sent.chat_id, sent.message_id)
+    await store.record_summary_request(article.id, user.id, language)
+
+
+def _ids(library: Library) -> str:
+    return ", ".join(article.id for article in library.articles) or "-"
+
+
+# ---------------------------------------------------------------- posting
+
+
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """What one target got: the article's message ids or why not, and how its poll went."""
+
+    target: Target
+    message_ids: tuple[int, ...] = ()
+    error: str | None = None
+    poll_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@admin_or_chat_admin
+async def post_article(update: Update, context: Context) -> None:
+    """Post an article, then its poll, to channels: /post ARTICLE_ID [@channel ...]."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    svc = services(context)
+    lang = user.language_code
+    refs, words = chats.split_targets(context.args or [])
+    problem = _post_problem(svc, message.chat.type, words, lang)
+    if problem is not None:
+        await message.reply_text(problem, parse_mode=None)
+        return
+    article = svc.library.get(words[0])
+    assert article is not None
+    reply_key = f"u{update.update_id}:post:reply"
+    if await svc.store.sent(reply_key) is not None:
+        return  # a replay of a /post that was handled to the end
+    targets, skipped = await _targets(context, user.id, refs, lang)
+    if not targets and not skipped:
+        text = translate(
+            lang,
+            N_("There is no channel to post to: name one, e.g. {example}"),
+            example=f"/post {article.id} @mychannel",
+        )
+        await message.reply_text(text, parse_mode=None)
+        return
+    origin = f"u{update.update_id}:post"
+    posted = [await _send_article(context, article, t, origin, lang) for t in targets]
+    campaign_id, posted = await _send_poll(context, article, posted, origin, user.id)
+    for item in (item for item in posted if item.ok):
+        language = article.localized(item.target.language).language
+        await svc.store.record_post(
+            article.id,
+            item.target.chat_id,
+            language=language,
+            message_ids=item.message_ids,
+            campaign_id=campaign_id,
+            posted_by=user.id,
+            origin=f"{origin}:{item.target.chat_id}",
+        )
+    await _audit(svc, user.id, article, posted, skipped)
+    sent = await message.reply_text(_report(article, posted, skipped, lang))
+    await svc.store.record_sent(reply_key, sent.chat_id, sent.message_id)
+
+
+def _post_problem(
+    svc: Services, chat_type: str, words: Sequence[str], lang: str | None
+) -> str | None:
+    """What is wrong with a /post command before anything is sent, if anything."""
+    _ = gettext_for(lang)
+    if chat_type != Chat.PRIVATE:
+        return _("Send /post to me in a private chat.")
+    if not words:
+        return _("Usage: /post ARTICLE_ID [@channel ...]. The articles: {ids}").format(
+            ids=_ids(svc.library)
+        )
+    if svc.library.get(words[0]) is None:
+        return _("There is no article {id}. The articles: {ids}").format(
+            id=words[0], ids=_ids(svc.library)
+        )
+    if len(words) > 1:
+        return _("I did not understand {words}: name channels as @username or -100… ids.").format(
+            words=" ".join(words[1:])
+        )
+    return None
+
+
+async def _targets(
+    context: Context, user_id: int, refs: Sequence[str], lang: str | None
+) -> tuple[list[Target], list[tuple[str, str]]]:
+    """The targets this user may post to, and the others with the reason."""
+    svc = services(context)
+    wanted: list[str | int]
+    if refs:
+        wanted = list(refs)
+    elif svc.is_admin(user_id):
+        wanted = await chats.default_target_refs(svc)
+    else:
+        wanted = list(await administered_targets(context, user_id))
+    targets, errors = await chats.resolve_all(context, wanted)
+    skipped = [(error.ref, error.problem.render(lang)) for error in errors]
+    allowed: list[Target] = []
+    for target in targets:
+        if await may_manage(context, user_id, target.chat_id):
+            allowed.append(target)
+        else:
+            reason = translate(lang, N_("you are not an administrator of this chat"))
+            skipped.append((target.display, reason))
+    return allowed, skipped
+
+
+def summary_button(bot_username: str, article_id: str, language: str) -> InlineKeyboardMarkup:
+    """The "Get a summary" button: a deep link that opens the bot with /start s-<id>."""
+    url = create_deep_linked_url(bot_username, content.summary_payload(article_id))
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(translate(language, SUMMARY_BUTTON), url=url)]]
+    )
+
+
+async def _send_article(
+    context: Context, article: Article, target: Target, origin: str, lang: str | None
+) -> _Posted:
+    """Send every part of the article to one target; parts sent before are skipped."""
+    store = services(context).store
+    parts = content.render_post(article.localized(target.language))
+    button = summary_button(context.bot.username, article.id, target.language)
+    ids: list[int] = []
+    for index, text in enumerate(parts):
+        key = f"{origin}:{target.chat_id}:{index}"
+        done = await store.sent(key)
+        if done is not None and done.message_id is not None:
+            ids.append(done.message_id)
+            continue
+        last = index == len(parts) - 1
+        try:
+            sent = await context.bot.send_message(
+                target.chat_id, text, reply_markup=button if last else None
+            )
+        except TelegramError as exc:
+            log.warning("posting %s to %s failed: %s", article.id, target.chat_id, exc)
+            await chats.note_failure(context, target.chat_id, exc)
+            return _Posted(target, tuple(ids), error=chats.failure_reason(exc, lang or "en"))
+        await store.record_sent(key, target.chat_id, sent.message_id)
+        ids.append(sent.message_id)
+    return _Posted(target, tuple(ids))
+
+
+async def _send_poll(
+    context: Context, article: Article, posted: list[_Posted], origin: str, user_id: int
+) -> tuple[int | None, list[_Posted]]:
+    """The article's poll to every target that got the article, as one campaign."""
+    spec = article.poll
+    reached = [item.target for item in posted if item.ok]
+    if spec is None or not reached:
+        return None, posted
+    original = spec
+    outcome = await polls.send_campaign(
+        context,
+        spec,
+        reached,
+        origin=origin,
+        created_by=user_id,
+        article_id=article.id,
+        localize=lambda target: article.localized(target.language).poll or original,
+    )
+    errors = {d.target.chat_id: d.error for d in outcome.deliveries}
+    return outcome.campaign.id, [
+        dataclasses.replace(item, poll_error=errors.get(item.target.chat_id)) for item in posted
+    ]
+
+
+async def _audit(
+    svc: Services,
+    user_id: int,
+    article: Article,
+    posted: Sequence[_Posted],
+    skipped: Sequence[tuple[str, str]],
+) -> None:
+    done = [item.target.display for item in posted if item.ok]
+    failed = [item.target.display for item in posted if not item.ok] + [r for r, _ in skipped]
+    result = "ok" if not failed else "partial" if done else "failed"
+    detail = f"{article.id}: posted to {', '.join(done) or 'none'}"
+    if failed:
+        detail += f"; not posted to {', '.join(failed)}"
+    await svc.store.audit(
+        user_id, "post", target=", ".join(done + failed), result=result, detail=detail
+    )
+
+
+def message_link(target: Target, message_id: int) -> str | None:
+    """The t.me link of a message in a channel or supergroup, when there is one."""
+    if target.display.startswith("@"):
+        return f"https://t.me/{target.display[1:]}/{message_id}"
+    chat = str(target.chat_id)
+    return f"https://t.me/c/{chat[4:]}/{message_id}" if chat.startswith("-100") else None
+
+
+def _report(
+    article: Article,
+    posted: Sequence[_Posted],
+    skipped: Sequence[tuple[str, str]],
+    lang: str | None,
+) -> str:
+    """The admin's one reply: each channel, posted (with a link) or not and why."""
+    _ = gettext_for(lang)
+    lines = [_("Posting {article}:").format(article=bold(article.localized(lang).title))]
+    lines += [_posted_line(item, _) for item in posted if item.ok]
+    failed = [(item.target.display, item.error or "") for item in posted if not item.ok]
+    for chat, reason in [*failed, *skipped]:
+        text = _("{chat}: not posted: {reason}").format(chat=escape(chat), reason=escape(reason))
+        lines.append(f"• {text}")
+    return "\n".join(lines)
+
+
+def _posted_line(item: _Posted, _: Gettext) -> str:
+    first = item.message_ids[0]
+    ref = _("message {id}").format(id=first)
+    url = message_link(item.target, first)
+    chat = escape(item.target.display)
+    line = "• " + _("{chat}: posted, {message}").format(
+        chat=chat, message=link(url, ref) if url else escape(ref)
+    )
+    if item.poll_error:
+        reason = escape(item.poll_error)
+        line += "\n  " + _("the poll was not sent: {reason}").format(reason=reason)
+    return line
+
+
+# ---------------------------------------------------------------- the library
+
+
+@admin_only
+async def list_articles(update: Update, context: Context) -> None:
+    """List the content library: id, title, languages, poll, times posted."""
     message = update.effective_message
     user = update.effective_user
     if message is None:
         return
+    svc = services(context)
     _ = gettext_for(user.language_code if user else None)
-    await message.reply_text(
-        _(
-            "Hi! I post articles with a short summary and run polls about them. "
-            "Send /help to see what I can do."
-        )
-    )
+    library = svc.library
+    counts = await svc.store.post_counts()
+    lines = [bold(_("Articles: {count}").format(count=len(library.articles)))]
+    lines += [_article_line(a, counts.get(a.id, 0), _) for a in library.articles]
+    if not library.articles:
+        empty = _("The library is empty: add .toml files to {folder}.")
+        lines.append(escape(empty.format(folder=svc.config.bot.content_dir)))
+    if library.errors:
+        mistakes = _("Mistakes in content files: {count} (the log names each one).")
+        lines.append(escape(mistakes.format(count=len(library.errors))))
+    for chunk in _chunks(lines):
+        await message.reply_text(chunk)
 
+
+def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
+    languages = article.language
+    if article.translations:
+        languages += f" (+ {', '.join(sorted(article.translations))})"
+    facts = _("language: {languages} · poll: {poll} · posted: {count}").format(
+        languages=languages, poll=_("yes") if article.poll else _("no"), count=times_posted
+    )
+    return f"• <code>{escape(article.id)}</code> — {escape(article.title)}\n  {escape(facts)}"
+
+
+def _chunks(lines: Sequence[str], limit: int = content.MAX_TEXT) -> list[str]:
+    """Lines joined into messages of at most ``limit`` characters (markup included)."""
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= limit:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks
+
+
+# ---------------------------------------------------------------- wiring
+
+_MESSAGES = filters.UpdateType.MESSAGE  # an edited /post must not post again
 
 HANDLERS: list[Any] = [
-    CommandHandler("start", start),
+    CommandHandler("start", start, filters=_MESSAGES),
+    CommandHandler("summary", send_summary, filters=_MESSAGES),
+    CommandHandler("post", post_article, filters=_MESSAGES),
+    CommandHandler("articles", list_articles, filters=_MESSAGES),
+]
+
+COMMANDS = [
+    CommandInfo(
+        "post",
+        N_("Post an article and its poll to channels"),
+        "/post moscow-plant-reboot @mychannel",
+        True,
+    ),
+    CommandInfo("articles", N_("List the articles the bot can post"), "/articles", True),
+    CommandInfo(
+        "summary", N_("Get the short summary of an article"), "/summary moscow-plant-reboot", False
+    ),
+    CommandInfo("start", N_("Start the bot"), "/start", False),
 ]
 
 
 async def on_startup(application: Any) -> None:
-    """Load the content library."""
+    """Load the content library; a broken file is logged and never stops the others."""
+    svc = of_app(application)
+    library = await asyncio.to_thread(Library.load, svc.config.bot.content_dir)
+    for error in library.errors:
+        log.error("content file %s, field %s: %s", error.path, error.field or "-", error.message)
+    svc.library = library
+    log.info(
+        "content library: %d articles from %s", len(library.articles), svc.config.bot.content_dir
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -24,7 +24,7 @@ from bot.texts import gettext_for
 log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
-Callback = Callable[[Update, Context], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 async def chat_admins(context: Context, chat_id: int) -> frozenset[int]:

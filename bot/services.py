@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext
 
 from bot.config import Config
+from bot.content import Library
 from storage import Store
 
 _KEY = "pollbot.services"
@@ -19,6 +20,10 @@ class Services:
     store: Store
     # chat id -> (expires at, monotonic clock; ids of the chat's administrators)
     admin_cache: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
+    # the articles of [bot] content_dir, loaded by articles.on_startup
+    library: Library = field(default_factory=Library)
+    # user id -> monotonic times of their /results requests in the last minute (rate limit)
+    results_requests: dict[int, list[float]] = field(default_factory=dict)
 
     def is_admin(self, user_id: int | None) -> bool:
         """True for the bot's own admins (``[bot] admins``)."""
