@@ -45,7 +45,22 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file and show what it means")
     check.add_argument("path", type=Path, nargs="?", default=Path("config.toml"))
     check.set_defaults(func=_check_config)
+
+    export = sub.add_parser(
+        "export", help="write a poll's results (and public votes) as CSV (see bot/export.py)"
+    )
+    export.add_argument("--config", "-c", type=Path, default=Path("config.toml"))
+    export.add_argument("--campaign", type=int, required=True, help="the poll id of /polls")
+    export.add_argument("--out", "-o", type=Path, help="a file (default: stdout)")
+    export.set_defaults(func=_export)
     return parser
+
+
+def _export(args: argparse.Namespace) -> int:
+    config = Config.from_toml(args.config)
+    from bot.export import export_to
+
+    return asyncio.run(export_to(config, args.campaign, args.out))
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -53,6 +68,20 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"{args.path}: OK")
     for line in describe(config):
         print(f"  {line}")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from storage import StorageError
+    from storage.backup import backup
+
+    config = Config.from_toml(args.config)
+    try:
+        result = asyncio.run(backup(config.storage.path, args.path))
+    except StorageError as exc:
+        print(f"pollbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {result.path} ({result.size} bytes, schema {result.schema_version})")
     return 0
 
 

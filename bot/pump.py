@@ -142,10 +142,16 @@ class UpdatePump:
         self.stats.updates += len(raw_updates)
         return next_offset
 
-    async def process_one_committed(self, raw: dict[str, Any]) -> None:
-        """Handle one update in a transaction of its own (webhook mode)."""
+    async def process_delivered(self, raw: dict[str, Any]) -> bool:
+        """Handle one webhook update and commit it; False for a re-delivered one."""
+        update_id = _update_id(raw)
         async with self.store.batch():
+            if update_id is not None and not await self.store.claim_webhook_update(update_id):
+                return False
             await self._process_one(raw)
+        self.stats.batches += 1
+        self.stats.updates += 1
+        return True
 
     async def _process_one(self, raw: dict[str, Any]) -> None:
         update_id = _update_id(raw)

@@ -10,6 +10,7 @@ run in a transaction of their own.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import sqlite3
@@ -51,14 +52,24 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class StoreBase:
-    """Owns the connection; feature mixins add the SQL of their tables."""
+    """Owns the connection; feature mixins add the SQL of their tables.
+
+    Inside a batch, writes whose result nobody reads (``_write_one``/``_write_many``) are
+    queued and run together with ``executemany`` when something needs the database: a read,
+    an immediate write, a checkpoint or the commit. That keeps one aiosqlite round trip per
+    batch instead of several per update. A failed update's queued writes are dropped; if it
+    had already run SQL, a savepoint opened just before undoes that too.
+    """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
-        self._savepoint = False
+        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
+        self._scope = False  # an update is being handled inside the batch
+        self._mark = 0  # its first queued write
+        self._savepoint = False  # a savepoint guards the SQL it already ran
 
     @classmethod
     async def open(cls, path: str | Path) -> Any:
@@ -96,14 +107,16 @@ class StoreBase:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                await self._flush()
             except BaseException:
+                self._deferred.clear()
                 await self._rollback_quietly()
                 raise
             else:
                 await self._conn.execute("COMMIT")
             finally:
                 self._owner = None
-                self._savepoint = False
+                self._scope = self._savepoint = False
 
     @asynccontextmanager
     async def update_scope(self) -> AsyncIterator[None]:
@@ -111,11 +124,11 @@ class StoreBase:
         if not self._in_batch():
             yield
             return
-        await self._conn.execute("SAVEPOINT one_update")
-        self._savepoint = True
+        self._scope, self._mark, self._savepoint = True, len(self._deferred), False
         try:
             yield
         except BaseException:
+            del self._deferred[self._mark:]
             if self._savepoint:
                 await self._conn.execute("ROLLBACK TO one_update")
                 await self._conn.execute("RELEASE one_update")
@@ -124,7 +137,7 @@ class StoreBase:
             if self._savepoint:
                 await self._conn.execute("RELEASE one_update")
         finally:
-            self._savepoint = False
+            self._scope = self._savepoint = False
 
     async def checkpoint(self) -> None:
         """Make everything written so far durable now (after a message was sent).
@@ -135,17 +148,18 @@ class StoreBase:
         """
         if not self._in_batch():
             return
+        await self._flush()
         if self._savepoint:
             await self._conn.execute("RELEASE one_update")
         await self._conn.execute("COMMIT")
         await self._conn.execute("BEGIN IMMEDIATE")
-        if self._savepoint:
-            await self._conn.execute("SAVEPOINT one_update")
+        self._savepoint, self._mark = False, 0
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write: joins the running batch, or runs in its own transaction."""
         if self._in_batch():
+            await self._sync(writing=True)
             yield self._conn
             return
         async with self._lock:
@@ -158,6 +172,45 @@ class StoreBase:
             else:
                 await self._conn.execute("COMMIT")
 
+    async def _write_one(self, sql: str, params: Iterable[Any]) -> None:
+        """A write nobody reads the result of: queued inside a batch, else run now."""
+        if self._in_batch():
+            self._deferred.append((sql, tuple(params)))
+            return
+        async with self.write() as conn:
+            await conn.execute(sql, tuple(params))
+
+    async def _write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        if self._in_batch():
+            self._deferred.extend((sql, tuple(row)) for row in rows)
+            return
+        async with self.write() as conn:
+            await conn.executemany(sql, [tuple(row) for row in rows])
+
+    async def _sync(self, *, writing: bool = False) -> None:
+        """Run the queued writes before the batch owner touches the database itself."""
+        if not self._in_batch():
+            return
+        own = len(self._deferred) > self._mark
+        if self._scope and not self._savepoint and (own or writing):
+            # This update is about to run SQL: earlier updates' writes go first, then a
+            # savepoint, so that a failure of this update can be undone alone.
+            await self._run(self._deferred[: self._mark])
+            del self._deferred[: self._mark]
+            await self._conn.execute("SAVEPOINT one_update")
+            self._savepoint, self._mark = True, 0
+        await self._flush()
+
+    async def _flush(self) -> None:
+        pending, self._deferred = self._deferred, []
+        self._mark = 0
+        await self._run(pending)
+
+    async def _run(self, ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Run queued writes in order, consecutive ones of the same SQL in one executemany."""
+        for sql, group in itertools.groupby(ops, key=lambda op: op[0]):
+            await self._conn.executemany(sql, [params for _, params in group])
+
     async def _rollback_quietly(self) -> None:
         try:
             await self._conn.execute("ROLLBACK")
@@ -167,10 +220,11 @@ class StoreBase:
     # -- reading ------------------------------------------------------------------------
 
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        rows = await self._conn.execute_fetchall(sql, tuple(params))
+        rows = await self._all(sql, params)
         return next(iter(rows), None)
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        await self._sync()
         return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     async def _scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.base import StoreBase, now
 from storage.articles import ArticlesMixin
+from storage.base import StoreBase, now
 from storage.chats import ChatsMixin
 from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
@@ -55,12 +55,11 @@ class Store(ArticlesMixin, ChatsMixin, DigestsMixin, PollsMixin, StoreBase):
         return None if value is None else str(value)
 
     async def set_state(self, key: str, value: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        await self._write_one(
+            "INSERT INTO state (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     async def offset(self) -> int | None:
         """The getUpdates offset to ask with next (None: never fetched)."""
@@ -69,6 +68,20 @@ class Store(ArticlesMixin, ChatsMixin, DigestsMixin, PollsMixin, StoreBase):
 
     async def set_offset(self, offset: int) -> None:
         await self.set_state("update_offset", str(offset))
+
+    # -- webhook deliveries -------------------------------------------------------------
+
+    async def claim_webhook_update(self, update_id: int) -> bool:
+        """Mark an update as handled; False if it was handled before (a re-delivery)."""
+        async with self.write() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
+                (update_id, now()),
+            )
+            return cursor.rowcount == 1
+
+    async def prune_webhook_updates(self, older_than: int) -> None:
+        await self._write_one("DELETE FROM webhook_updates WHERE handled_at < ?", (older_than,))
 
     # -- dead letters -------------------------------------------------------------------
 

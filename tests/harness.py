@@ -8,8 +8,12 @@ Builders of the world (users, chats) live here too.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +98,9 @@ class BotHarness:
             handled += len(raw)
         raise AssertionError("updates keep coming: is a handler producing updates forever?")
 
-    async def say(self, user_id: int, text: str, chat_id: int | None = None) -> list[dict[str, Any]]:
+    async def say(
+        self, user_id: int, text: str, chat_id: int | None = None
+    ) -> list[dict[str, Any]]:
         """A user writes; the bot handles it; return the bot's new messages in that chat."""
         target = user_id if chat_id is None else chat_id
         self.new_messages(target)
@@ -129,3 +135,23 @@ async def bot_harness(
     async with running(application, config) as services:
         pump = UpdatePump(application, services.store, timeout=0)
         yield BotHarness(sandbox, config, application, services, pump)
+
+
+def start_bot(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """The real ``pollbot run`` (``python -m bot``) as a separate process, logging to ``log``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("POLLBOT_TOKEN", None)
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *(args or ("run",)), "--config", str(config)],
+            cwd=config.parent, env=env, stdout=output, stderr=output,
+        )
+
+
+async def wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``predicate`` (letting the in-process sandbox run) until true or time is up."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

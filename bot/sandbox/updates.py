@@ -83,6 +83,9 @@ class UpdateQueue:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
     def set_allowed(self, allowed: list[str] | None) -> None:
         """Remember allowed_updates (sticky); an empty list means the default set."""
         if allowed is None:

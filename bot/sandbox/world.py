@@ -193,6 +193,13 @@ class World:
         """How many updates wait to be confirmed."""
         return len(self.updates)
 
+    def pending_updates(self) -> list[JSON]:
+        """The unconfirmed updates, oldest first (a poll snapshot not delivered yet: null)."""
+        return [
+            {"update_id": e.update_id, "kind": e.kind, "payload": e.payload}
+            for e in self.updates.entries()
+        ]
+
     # control: setup ------------------------------------------------------------------
 
     def add_user(

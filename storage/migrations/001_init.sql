@@ -75,6 +75,17 @@ CREATE TABLE answers (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (poll_id, voter)
 ) WITHOUT ROWID;
+-- A retraction is written as an empty choice and removed at once, so that one upsert
+-- statement covers every answer (and a batch of them is one executemany).
+CREATE TRIGGER answers_retract_insert AFTER INSERT ON answers WHEN NEW.option_ids = '[]'
+BEGIN
+    DELETE FROM answers WHERE poll_id = NEW.poll_id AND voter = NEW.voter;
+END;
+CREATE TRIGGER answers_retract_update AFTER UPDATE OF option_ids ON answers
+WHEN NEW.option_ids = '[]'
+BEGIN
+    DELETE FROM answers WHERE poll_id = NEW.poll_id AND voter = NEW.voter;
+END;
 
 -- A bounded time series of counts: at most one point per poll per minute.
 CREATE TABLE snapshots (
@@ -153,6 +164,13 @@ CREATE TABLE digest_items (
     leader      TEXT,
     PRIMARY KEY (digest_id, campaign_id)
 ) WITHOUT ROWID;
+
+-- Updates handled in webhook mode: Telegram re-delivers an update it got no 2xx for, and
+-- one that was committed but answered too late must not be handled twice. Pruned daily.
+CREATE TABLE webhook_updates (
+    update_id  INTEGER PRIMARY KEY,
+    handled_at INTEGER NOT NULL
+);
 
 -- Updates that could not be parsed or whose handler failed: kept, not retried.
 CREATE TABLE dead_letters (

@@ -6,19 +6,15 @@ equal the sandbox's votes exactly: none lost, none doubled. Its log never shows 
 
 from __future__ import annotations
 
-import asyncio
-import os
 import random
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from telegram import Bot
 
 from bot.sandbox import Sandbox
 from storage import Store
-from tests.harness import GROUP, ROOT, write_config
+from tests.harness import GROUP, start_bot, wait_for, write_config
 
 USERS = 5_000
 ANSWERS = 20_000
@@ -44,24 +40,6 @@ def crowd_answers(seed: int = 7) -> list[list[object]]:
     return votes
 
 
-def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("POLLBOT_TOKEN", None)
-    with log.open("ab") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            cwd=config.parent, env=env, stdout=stderr, stderr=stderr,
-        )
-
-
-async def wait_for(predicate: object, timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def test_sigkill_while_draining_loses_and_doubles_nothing(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -82,7 +60,7 @@ async def test_sigkill_while_draining_loses_and_doubles_nothing(
     for fraction in (0.15, 0.4, 0.65):
         process = start_bot(config, log)
         target = total * (1 - fraction)
-        await wait_for(lambda: sandbox.world.pending() <= target, 60, "the bot to drain")
+        await wait_for(lambda t=target: sandbox.world.pending() <= t, 60, "the bot to drain")
         assert sandbox.world.pending() > 0, "the bot finished before it could be killed"
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=10) == -signal.SIGKILL

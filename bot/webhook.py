@@ -1,0 +1,77 @@
+"""Webhook mode: an ASGI app (starlette + uvicorn) that commits each update before it answers.
+
+Telegram POSTs every update to ``[telegram.webhook] url`` with the secret in the
+``X-Telegram-Bot-Api-Secret-Token`` header. A wrong or missing secret gets 403 and nothing
+is processed. A good one is handled through the same pump code as long polling and
+committed; only then does the app answer 200, so an update is never confirmed before it is
+stored. Telegram re-delivers an update it got no 2xx for; the pump recognises one it
+already handled and answers 200 again without handling it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.config import Config
+from bot.pump import ALLOWED_UPDATES, UpdatePump
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+KEEP_HANDLED_SECONDS = 2 * 24 * 3600  # Telegram keeps an update for 24 hours
+
+
+def build_webhook_app(pump: UpdatePump, secret_token: str, path: str) -> Starlette:
+    """The ASGI app: POST ``path`` takes updates, GET /healthz answers ok."""
+
+    async def receive_update(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secret_token or not hmac.compare_digest(given, secret_token):
+            log.warning("webhook call with a wrong or missing secret from %s",
+                        request.client.host if request.client else "?")
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            raw = json.loads(await request.body())
+        except ValueError:
+            return PlainTextResponse("not JSON", status_code=400)
+        if not isinstance(raw, dict):
+            return PlainTextResponse("not an update", status_code=400)
+        await pump.process_delivered(raw)
+        return PlainTextResponse("ok")
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[
+        Route(path, receive_update, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+    ])
+
+
+async def serve(pump: UpdatePump, config: Config, stop: asyncio.Event) -> None:
+    """Register the webhook with Telegram and serve until ``stop`` is set."""
+    hook = config.telegram.webhook
+    app = build_webhook_app(pump, hook.secret_token, hook.path)
+    server = uvicorn.Server(uvicorn.Config(app, host=hook.listen, port=hook.port,
+                                           log_level="warning", access_log=False,
+                                           lifespan="off"))
+    await pump.bot.set_webhook(hook.url, secret_token=hook.secret_token,
+                               allowed_updates=list(ALLOWED_UPDATES))
+    log.info("webhook set to %s; listening on %s:%d%s", hook.url, hook.listen, hook.port,
+             hook.path)
+    await pump.store.prune_webhook_updates(int(time.time()) - KEEP_HANDLED_SECONDS)
+    serving = asyncio.create_task(server.serve())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopped.cancel()
+    await serving

@@ -1,0 +1,102 @@
+"""Webhook mode: the secret is checked, an update is committed before 200, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.sandbox import Sandbox
+from bot.webhook import SECRET_HEADER, serve
+from tests.harness import GROUP, READER, BotHarness, bot_harness
+
+SECRET = "s3cret-token_for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def webhook_bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, str]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    telegram = (f'token = "{sandbox.token}"\napi_url = "{sandbox.api_url}"\nmode = "webhook"\n'
+                f'[telegram.webhook]\nlisten = "127.0.0.1"\nport = {port}\n'
+                f'url = "{url}"\nsecret_token = "{SECRET}"\n')
+    async with bot_harness(sandbox, tmp_path, telegram=telegram) as bot:
+        stop = asyncio.Event()
+        server = asyncio.create_task(serve(bot.pump, bot.config, stop))
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.02)
+        try:
+            yield bot, url
+        finally:
+            stop.set()
+            await asyncio.wait_for(server, timeout=10)
+
+
+async def settle(sandbox: Sandbox, seconds: float = 10) -> None:
+    """Wait until the sandbox has delivered every update to the webhook."""
+    for _ in range(int(seconds / 0.02)):
+        if sandbox.world.pending() == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the webhook did not take every update")
+
+
+async def test_updates_are_committed_and_a_redelivery_is_handled_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with webhook_bot(sandbox, tmp_path) as (bot, url):
+        info = await bot.application.bot.get_webhook_info()
+        assert info.url == url
+        message = await bot.application.bot.send_poll(GROUP, "Which lineup?", ["A", "B"],
+                                                      is_anonymous=False)
+        assert message.poll is not None
+        # The bot's reply takes 1 s; the sandbox gives up after 0.3 s and delivers again.
+        sandbox.world.webhook_timeout(0.3, retry_delay=0.05)
+        sandbox.world.fault("slow", method="sendMessage", delay=1.0)
+        sandbox.world.send(READER, "/start")
+        for user in range(1, 21):
+            sandbox.world.vote(user, message.poll.id, [user % 2])
+        await settle(sandbox)
+        info = await bot.application.bot.get_webhook_info()
+        assert info.last_error_message == "Read timeout expired"  # it was delivered again
+        replies = [m for m in bot.messages(READER) if m["sandbox"]["from_bot"]]
+        assert len(replies) == 1
+        stored = {a.voter: a.positions async for a in bot.store.answers(message.poll.id)}
+        assert stored == {str(u): (u % 2,) for u in range(1, 21)}
+        calls = sandbox.world.calls("sendMessage")
+        assert len([c for c in calls if c["params"]["chat_id"] == READER]) == 1
+
+
+@pytest.mark.parametrize("header", [{SECRET_HEADER: "wrong-secret-value"}, {}])
+async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
+    sandbox: Sandbox, tmp_path: Path, header: dict[str, str]
+) -> None:
+    async with webhook_bot(sandbox, tmp_path) as (bot, url):
+        update = {"update_id": 777, "poll_answer": {
+            "poll_id": "p1", "option_ids": [0], "option_persistent_ids": ["0"],
+            "user": {"id": 5, "is_bot": False, "first_name": "Eve"}}}
+        async with httpx.AsyncClient() as http:
+            response = await http.post(url, json=update, headers=header)
+        assert response.status_code == 403
+        assert await bot.store.answer_count("p1") == 0
+        assert await bot.store.dead_letters() == []
+        async with httpx.AsyncClient() as http:
+            response = await http.post(url, json=update, headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200
+        assert await bot.store.answer_count("p1") == 1
