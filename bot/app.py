@@ -17,6 +17,7 @@ from bot import admin, articles, digests, polls
 from bot.config import Config
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
 from bot.services import Services, install
+from bot.webhook import serve as serve_webhook
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,11 @@ async def run(config: Config, stop: asyncio.Event) -> None:
         me = application.bot.bot
         log.info("pollbot started as @%s (id %s)", me.username, me.id)
         pump = UpdatePump(application, services.store, timeout=config.telegram.poll_timeout)
-        await pump.run(stop)
+        if config.telegram.mode == "webhook":
+            await serve_webhook(pump, config, stop)
+        else:
+            await application.bot.delete_webhook()
+            await pump.run(stop)
         log.info(
             "pollbot stopped: %d updates in %d batches, %d quarantined",
             pump.stats.updates,
