@@ -238,7 +238,8 @@ class _Reader:
             return None
 
     def checked(self, spec: PollSpec | None, name: str) -> PollSpec | None:
-        problems = [] if spec is None else validate(spec, in_channel=True, now=self.now)
+        # A public poll may go to a group: the channel rule is checked per target at send.
+        problems = [] if spec is None else validate(spec, in_channel=False, now=self.now)
         for problem in problems:
             self.fail(name, problem.render("en"))
         return None if problems else spec

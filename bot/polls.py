@@ -1,4 +1,11 @@
-"""Polls: campaigns sent to several chats, and every poll state and answer, kept durably."""
+"""Polls: campaigns sent to several chats, every poll state and answer kept, closing.
+
+``/poll`` (an article's poll) and ``/newpoll`` (syntax in bot/newpoll.py) create a campaign:
+one native poll per chat, checked against every target before anything is sent. ``poll``
+and ``poll_answer`` updates are stored as they come, through the pump, idempotently. A job
+marks polls closed when their close date passes; ``/close`` stops them at once. Reading
+(/polls, /results) lives in bot/results.py, the CSV export in bot/export.py.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +19,38 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Poll, Update
-from telegram.error import TelegramError
-from telegram.ext import CallbackContext, ContextTypes, PollAnswerHandler, PollHandler
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    CallbackContext,
+    CommandHandler,
+    ContextTypes,
+    PollAnswerHandler,
+    PollHandler,
+    filters,
+)
 
-from bot.chats import Target, failure_reason, note_failure
+from bot import export, newpoll, results
+from bot.auth import admin_or_chat_admin
+from bot.chats import (
+    Target,
+    failure_reason,
+    note_failure,
+    split_targets,
+)
 from bot.config import PrivacyConfig
+from bot.menu import CommandInfo
 from bot.pollspec import PollSpec, send_kwargs, validate
-from bot.services import services
-from storage.polls import Campaign, OptionState, PollState
+from bot.results import campaign_result, managed_campaign, render_result, reply_once
+from bot.services import Services, of_app, services
+from bot.texts import N_, Gettext, escape, gettext_for
+from storage import Store
+from storage.polls import Campaign, OptionState, PollRecord, PollState
 
 log = logging.getLogger(__name__)
 Context = CallbackContext[Any, Any, Any, Any]
+EXPIRY_INTERVAL = 60  # seconds between two checks for polls past their close date
+CLOSE_USAGE = N_("Send /close POLL_ID (the number in /polls).")
+CLOSE_REFUSED = N_("Only the administrators of all its chats can close poll #{id}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +98,21 @@ async def send_campaign(
     """
     svc = services(context)
     campaign = await svc.store.create_campaign(
-        spec.question, spec.options, spec_record(spec), article_id=article_id,
-        created_by=created_by, origin=origin,
+        spec.question,
+        spec.options,
+        spec_record(spec),
+        article_id=article_id,
+        created_by=created_by,
+        origin=origin,
     )
     deliveries = [
-        await _send_poll(context, campaign, localize(target) if localize else spec, target,
-                         f"{origin}:poll:{target.chat_id}")
+        await _send_poll(
+            context,
+            campaign,
+            localize(target) if localize else spec,
+            target,
+            f"{origin}:poll:{target.chat_id}",
+        )
         for target in targets
     ]
     return CampaignOutcome(campaign, tuple(deliveries))
@@ -97,8 +134,9 @@ async def _send_poll(
         await note_failure(context, target.chat_id, exc)
         return Delivery(target, error=failure_reason(exc, target.language))
     assert message.poll is not None
-    await svc.store.add_poll(campaign.id, target.chat_id, message.message_id,
-                             poll_state(message.poll))
+    await svc.store.add_poll(
+        campaign.id, target.chat_id, message.message_id, poll_state(message.poll)
+    )
     await svc.store.record_sent(key, target.chat_id, message.message_id)
     return Delivery(target, message.message_id)
 
@@ -133,7 +171,10 @@ def voter_key(voter_id: int, privacy: PrivacyConfig) -> str:
 async def record_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the latest full state of a poll (counts by persistent_id, closed or not)."""
     assert update.poll is not None
-    await services(context).store.apply_poll_state(poll_state(update.poll))
+    store = services(context).store
+    await store.apply_poll_state(poll_state(update.poll))
+    if update.poll.is_closed:
+        await close_finished(store, "all polls closed")
 
 
 async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -152,11 +193,257 @@ async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
+# ---------------------------------------------------------------- closing
+
+
+async def close_finished(store: Store, reason: str) -> list[int]:
+    """Close (and audit) every campaign whose polls are all closed."""
+    closed = await store.close_finished_campaigns()
+    for campaign_id in closed:
+        await store.audit(None, "poll.close", target=f"#{campaign_id}", detail=reason)
+    return closed
+
+
+async def expire_polls(svc: Services) -> list[int]:
+    """Mark polls past their close date closed, close the campaigns they finish, and keep
+    the snapshot series bounded; return the ids of the campaigns closed."""
+    expired = await svc.store.expired_polls()
+    if expired:
+        await svc.store.mark_polls_closed([poll.poll_id for poll in expired])
+    closed = await close_finished(svc.store, "close date reached")
+    await svc.store.thin_snapshots()
+    return closed
+
+
+async def expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute: close what reached its close date (see expire_polls)."""
+    await expire_polls(services(context))
+
+
+async def _stop(context: Context, poll: PollRecord, language: str | None) -> str | None:
+    """Stop one poll and keep the final counts Telegram returns; why not, if it failed."""
+    store = services(context).store
+    assert poll.chat_id is not None and poll.message_id is not None
+    failure: str | None = None
+    try:
+        stopped = await context.bot.stop_poll(poll.chat_id, poll.message_id)
+    except TelegramError as exc:
+        # Already closed: nothing is lost. Otherwise the poll cannot be reached any more
+        # (bot removed...), so its counts cannot change for us either: keep them as final.
+        if not (isinstance(exc, BadRequest) and "already" in exc.message.lower()):
+            await note_failure(context, poll.chat_id, exc)
+            failure = failure_reason(exc, language or "en")
+        await store.mark_polls_closed([poll.poll_id])
+    else:
+        await store.apply_poll_state(poll_state(stopped))
+    await store.checkpoint()
+    return failure
+
+
+@admin_or_chat_admin
+async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop every poll of a campaign, keep the final counts, and show the result."""
+    user = update.effective_user
+    assert user is not None
+    found = await managed_campaign(update, context, CLOSE_USAGE, CLOSE_REFUSED)
+    if found is None:
+        return
+    campaign, polls = found
+    _ = gettext_for(user.language_code)
+    state = (
+        _("Poll #{id} was already closed.") if campaign.is_closed else _("Poll #{id} is closed.")
+    )
+    lines = [state.format(id=campaign.id)]
+    lines += await _stop_all(context, polls, user.language_code)
+    store = services(context).store
+    if not campaign.is_closed:
+        await store.close_campaign(campaign.id)
+        await store.audit(user.id, "poll.close", target=f"#{campaign.id}", detail="/close")
+    result = await campaign_result(store, campaign.id)
+    assert result is not None
+    lines += ["", render_result(result, user.language_code)]
+    await reply_once(update, context, "\n".join(lines))
+
+
+async def _stop_all(context: Context, polls: list[PollRecord], language: str | None) -> list[str]:
+    """Stop every open poll; a line per chat where that failed."""
+    _ = gettext_for(language)
+    lines: list[str] = []
+    for poll in polls:
+        if poll.is_closed or poll.chat_id is None or poll.message_id is None:
+            continue
+        failure = await _stop(context, poll, language)
+        if failure:
+            chat = await services(context).store.chat(poll.chat_id)
+            name = chat.display if chat else str(poll.chat_id)
+            reason = _("Could not stop it in {chat}: {reason}")
+            lines.append(reason.format(chat=escape(name), reason=escape(failure)))
+    return lines
+
+
+# ---------------------------------------------------------------- creating
+
+
+async def _create(
+    context: Context,
+    update: Update,
+    spec: PollSpec,
+    targets: list[Target],
+    *,
+    article_id: str | None = None,
+    localize: Callable[[Target], PollSpec] | None = None,
+) -> CampaignOutcome:
+    """send_campaign for a command, audited once (a replayed update is not audited again)."""
+    store = services(context).store
+    user_id = update.effective_user.id if update.effective_user else None
+    origin = f"u{update.update_id}"
+    fresh = await store.campaign_by_origin(origin) is None
+    outcome = await send_campaign(
+        context,
+        spec,
+        targets,
+        origin=origin,
+        created_by=user_id,
+        article_id=article_id,
+        localize=localize,
+    )
+    if fresh:
+        sent = [d.target.display for d in outcome.deliveries if d.ok]
+        result = "ok" if len(sent) == len(targets) else "partial" if sent else "failed"
+        await store.audit(
+            user_id,
+            "poll.create",
+            target=f"#{outcome.campaign.id}",
+            result=result,
+            detail=f"{spec.question[:200]} -> {', '.join(sent)}",
+        )
+    return outcome
+
+
+def _outcome_text(outcome: CampaignOutcome, _: Gettext) -> str:
+    """Where the campaign's polls went, what failed, and what to do next."""
+    campaign_id = outcome.campaign.id
+    sent = [d.target.display for d in outcome.deliveries if d.ok]
+    lines = [
+        _("Poll #{id} sent to {chats}.").format(id=campaign_id, chats=escape(", ".join(sent)))
+        if sent
+        else _("Poll #{id} was not sent anywhere.").format(id=campaign_id)
+    ]
+    lines += [
+        _("Not sent to {chat}: {reason}").format(
+            chat=escape(d.target.display), reason=escape(d.error or "")
+        )
+        for d in outcome.deliveries
+        if not d.ok
+    ]
+    if sent:
+        lines.append(_("Results: /results {id} · close it: /close {id}").format(id=campaign_id))
+    return "\n".join(lines)
+
+
+@admin_or_chat_admin
+async def post_article_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send an article's poll (translated per chat) to the named or default chats."""
+    user = update.effective_user
+    assert user is not None
+    _ = gettext_for(user.language_code)
+    refs, words = split_targets(context.args or [])
+    library = services(context).library
+    article = library.get(words[0]) if words else None
+    if article is None or article.poll is None:
+        ids = ", ".join(a.id for a in library.articles if a.poll) or "-"
+        text = (
+            _("Send /poll ARTICLE_ID [@chat ...]. Articles with a poll: {ids}")
+            if article is None
+            else _("The article “{id}” has no poll.")
+        )
+        await reply_once(
+            update, context, escape(text.format(ids=ids, id=words[0] if words else ""))
+        )
+        return
+    original = article.poll
+
+    def spec_for(target: Target) -> PollSpec:
+        return article.localized(target.language).poll or original
+
+    targets, problems = await newpoll.check_targets(
+        context, user.id, refs, spec_for, user.language_code
+    )
+    if problems:
+        await reply_once(update, context, newpoll.refusal(problems, _))
+        return
+    outcome = await _create(
+        context, update, original, targets, article_id=article.id, localize=spec_for
+    )
+    await reply_once(update, context, _outcome_text(outcome, _))
+
+
+@admin_or_chat_admin
+async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Create an ad-hoc poll from one message; nothing is sent unless every chat accepts it."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    _ = gettext_for(user.language_code)
+    body = newpoll.command_text(message.text or "")
+    if not body.strip() or body.strip().casefold() in {"help", "?", "помощь"}:
+        await reply_once(update, context, _(newpoll.HELP))
+        return
+    request = newpoll.parse(body, services(context).config.bot.tz)
+    targets, problems = await newpoll.check_targets(
+        context,
+        user.id,
+        list(request.targets),
+        lambda _target: request.spec,
+        user.language_code,
+    )
+    problems = [escape(p.render(user.language_code)) for p in request.problems] + problems
+    if problems:
+        hint = _("Send /newpoll to see the syntax.")
+        await reply_once(update, context, newpoll.refusal(problems, _, hint))
+        return
+    outcome = await _create(context, update, request.spec, targets)
+    await reply_once(update, context, _outcome_text(outcome, _))
+
+
+# ---------------------------------------------------------------- wiring
+
+_COMMAND = filters.UpdateType.MESSAGE  # an edited command must not send a poll again
+
 HANDLERS: list[Any] = [
     PollHandler(record_poll),
     PollAnswerHandler(record_answer),
+    CommandHandler("poll", post_article_poll, filters=_COMMAND),
+    CommandHandler("newpoll", new_poll, filters=_COMMAND),
+    CommandHandler("close", close_poll, filters=_COMMAND),
+    CommandHandler("polls", results.list_polls, filters=_COMMAND),
+    CommandHandler("results", results.show_results, filters=_COMMAND),
+    CommandHandler("export", export.send_export, filters=_COMMAND),
+]
+
+COMMANDS = [
+    CommandInfo(
+        "poll",
+        N_("Send an article's poll to channels"),
+        "/poll moscow-plant-reboot @mychannel",
+        True,
+    ),
+    CommandInfo(
+        "newpoll",
+        N_("Create a poll: question | options | settings"),
+        "/newpoll Best car? | Lada | Moskvich | multi 2d",
+        True,
+    ),
+    CommandInfo("polls", N_("Open and recently closed polls"), "/polls", True),
+    CommandInfo("results", N_("Results of a poll, per chat and combined"), "/results 3", False),
+    CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True),
+    CommandInfo("export", N_("Download a poll's results as CSV"), "/export 3", True),
 ]
 
 
 async def on_startup(application: Any) -> None:
-    """Close polls whose close date passed while the bot was down."""
+    """Close polls whose close date passed while the bot was down; then check every minute."""
+    await expire_polls(of_app(application))
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            expire_job, interval=EXPIRY_INTERVAL, first=EXPIRY_INTERVAL, name="polls.expire"
+        )

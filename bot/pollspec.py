@@ -303,7 +303,9 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll
     """Read a poll table of a content file (``correct_options`` counts from 1 there).
 
     Raises ContentError naming ``where`` (the file) and ``field.key`` for the first key that
-    is unknown, missing or of the wrong type. Telegram's rules are checked by ``validate``.
+    is unknown, missing or of the wrong type. Telegram's rules are checked by ``validate``;
+    a public poll (``anonymous = false``, with ``allow_adding_options`` or not) is allowed
+    here, and refused at send time for each channel it would go to.
     """
 
     def error(key: str, message: str) -> ContentError:

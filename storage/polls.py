@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 from storage.base import StoreBase, now
@@ -91,6 +91,15 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """A campaign for a list: its total voters (summed over its polls) and its chats."""
+
+    campaign: Campaign
+    voters: int
+    chat_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     poll_id: str
     minute: int
@@ -102,9 +111,13 @@ _POLL_COLUMNS = (
     "poll_id, campaign_id, chat_id, message_id, question, type, is_anonymous, "
     "allows_multiple, is_closed, close_date, total_voters"
 )
-_CAMPAIGN_COLUMNS = (
-    "id, question, options, spec, article_id, created_by, created_at, closed_at"
-)
+_CAMPAIGN_COLUMNS = "id, question, options, spec, article_id, created_by, created_at, closed_at"
+# Snapshot thinning: (bucket, age) in minutes. Points older than ``age`` keep only the
+# latest point of each ``bucket``: one a minute for a day, one an hour for 30 days, then
+# one a day. Each pass only looks at points newer than the previous pass (a watermark).
+# A state that is closed, or whose poll is not closed yet: anything else is a late update.
+_NOT_LATE = "? OR NOT EXISTS (SELECT 1 FROM polls WHERE poll_id = ? AND is_closed = 1)"
+SNAPSHOT_TIERS = ((60, 24 * 60), (24 * 60, 30 * 24 * 60))
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
@@ -162,9 +175,15 @@ class PollsMixin(StoreBase):
             cursor = await conn.execute(
                 "INSERT INTO campaigns (question, options, spec, article_id, created_by,"
                 " created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (question, json.dumps(list(options), ensure_ascii=False),
-                 json.dumps(spec, ensure_ascii=False, sort_keys=True), article_id,
-                 created_by, now(), origin),
+                (
+                    question,
+                    json.dumps(list(options), ensure_ascii=False),
+                    json.dumps(spec, ensure_ascii=False, sort_keys=True),
+                    article_id,
+                    created_by,
+                    now(),
+                    origin,
+                ),
             )
             campaign_id = cursor.lastrowid
         found = await self.campaign(int(campaign_id or 0))
@@ -174,6 +193,13 @@ class PollsMixin(StoreBase):
     async def campaign(self, campaign_id: int) -> Campaign | None:
         row = await self._one(
             f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)
+        )
+        return None if row is None else _campaign(row)
+
+    async def campaign_by_origin(self, origin: str) -> Campaign | None:
+        """The campaign a request (e.g. ``u<update_id>``) created, if it did already."""
+        row = await self._one(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE origin = ?", (origin,)
         )
         return None if row is None else _campaign(row)
 
@@ -192,12 +218,48 @@ class PollsMixin(StoreBase):
         )
         return [_campaign(row) for row in rows]
 
+    async def campaign_overview(
+        self, *, closed_since: int, limit: int = 20
+    ) -> list[CampaignSummary]:
+        """Open campaigns and those closed since ``closed_since``, newest first, with totals."""
+        rows = await self._all(
+            "SELECT c.id, c.question, c.options, c.spec, c.article_id, c.created_by,"
+            " c.created_at, c.closed_at, COALESCE(SUM(p.total_voters), 0) AS voters,"
+            " GROUP_CONCAT(p.chat_id) AS chats"
+            " FROM campaigns c LEFT JOIN polls p ON p.campaign_id = c.id"
+            " WHERE c.closed_at IS NULL OR c.closed_at >= ?"
+            " GROUP BY c.id ORDER BY c.id DESC LIMIT ?",
+            (closed_since, limit),
+        )
+        return [
+            CampaignSummary(
+                _campaign(row),
+                int(row["voters"]),
+                tuple(int(chat) for chat in (row["chats"] or "").split(",") if chat),
+            )
+            for row in rows
+        ]
+
     async def close_campaign(self, campaign_id: int, at: int | None = None) -> None:
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE campaigns SET closed_at = COALESCE(closed_at, ?) WHERE id = ?",
                 (at or now(), campaign_id),
             )
+
+    async def close_finished_campaigns(self) -> list[int]:
+        """Close every open campaign whose polls are all closed; return their ids."""
+        async with self.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE campaigns SET closed_at = ? WHERE closed_at IS NULL"
+                " AND EXISTS (SELECT 1 FROM polls p WHERE p.campaign_id = campaigns.id)"
+                " AND NOT EXISTS (SELECT 1 FROM polls p"
+                "   WHERE p.campaign_id = campaigns.id AND p.is_closed = 0)"
+                " RETURNING id",
+                (now(),),
+            )
+            rows = await cursor.fetchall()
+        return sorted(int(row[0]) for row in rows)
 
     # -- polls --------------------------------------------------------------------------
 
@@ -213,38 +275,63 @@ class PollsMixin(StoreBase):
                 " ON CONFLICT (poll_id) DO UPDATE SET campaign_id = excluded.campaign_id,"
                 " chat_id = excluded.chat_id, message_id = excluded.message_id,"
                 " close_date = COALESCE(polls.close_date, excluded.close_date)",
-                (state.poll_id, campaign_id, chat_id, message_id, state.question, state.type,
-                 state.is_anonymous, state.allows_multiple, state.is_closed, state.close_date,
-                 state.total_voters, now(), now()),
+                (
+                    state.poll_id,
+                    campaign_id,
+                    chat_id,
+                    message_id,
+                    state.question,
+                    state.type,
+                    state.is_anonymous,
+                    state.allows_multiple,
+                    state.is_closed,
+                    state.close_date,
+                    state.total_voters,
+                    now(),
+                    now(),
+                ),
             )
             await self._upsert_options(state, only_new=True)
 
     async def apply_poll_state(self, state: PollState) -> None:
-        """Store a poll's latest full state (idempotent: the latest update wins)."""
+        """Store a poll's latest full state (idempotent: the latest update wins).
+
+        A closed poll stays closed with its final counts: an open state arriving after the
+        close (a late update) changes nothing. The statements are queued inside a batch
+        (no result is needed), so a batch of updates costs one round trip.
+        """
         stamp = now()
-        async with self.write() as conn:
-            await conn.execute(
-                "INSERT INTO polls (poll_id, question, type, is_anonymous, allows_multiple,"
-                " is_closed, close_date, total_voters, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (poll_id) DO UPDATE SET is_closed = MAX(polls.is_closed,"
-                " excluded.is_closed), total_voters = excluded.total_voters,"
-                " updated_at = excluded.updated_at",
-                (state.poll_id, state.question, state.type, state.is_anonymous,
-                 state.allows_multiple, state.is_closed, state.close_date, state.total_voters,
-                 stamp, stamp),
-            )
-            await self._upsert_options(state, only_new=False)
-            counts = {option.persistent_id: option.voter_count for option in state.options}
-            await conn.execute(
-                "INSERT OR REPLACE INTO snapshots (poll_id, minute, total, counts)"
-                " VALUES (?, ?, ?, ?)",
-                (state.poll_id, stamp // 60, state.total_voters, json.dumps(counts)),
-            )
+        fresh = (state.is_closed, state.poll_id)  # the guard of every statement below
+        await self._write_one(
+            "INSERT INTO polls (poll_id, question, type, is_anonymous, allows_multiple,"
+            " is_closed, close_date, total_voters, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (poll_id) DO UPDATE SET is_closed = excluded.is_closed,"
+            " total_voters = excluded.total_voters, updated_at = excluded.updated_at"
+            " WHERE polls.is_closed = 0 OR excluded.is_closed = 1",
+            (state.poll_id, state.question, state.type, state.is_anonymous,
+             state.allows_multiple, state.is_closed, state.close_date, state.total_voters,
+             stamp, stamp),
+        )
+        await self._write_many(
+            "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
+            f" SELECT ?, ?, ?, ?, ? WHERE {_NOT_LATE}"
+            " ON CONFLICT (poll_id, persistent_id) DO UPDATE SET"
+            " voter_count = excluded.voter_count, text = excluded.text",
+            [(state.poll_id, option.persistent_id, position, option.text,
+              option.voter_count, *fresh) for position, option in enumerate(state.options)],
+        )
+        counts = {option.persistent_id: option.voter_count for option in state.options}
+        await self._write_one(
+            "INSERT OR REPLACE INTO snapshots (poll_id, minute, total, counts)"
+            f" SELECT ?, ?, ?, ? WHERE {_NOT_LATE}",
+            (state.poll_id, stamp // 60, state.total_voters, json.dumps(counts), *fresh),
+        )
 
     async def _upsert_options(self, state: PollState, *, only_new: bool) -> None:
         conflict = (
-            "DO NOTHING" if only_new
+            "DO NOTHING"
+            if only_new
             else "DO UPDATE SET voter_count = excluded.voter_count, text = excluded.text"
         )
         await self._conn.executemany(
@@ -281,8 +368,7 @@ class PollsMixin(StoreBase):
         by_poll: dict[str, list[OptionCount]] = {}
         for row in rows:
             by_poll.setdefault(row["poll_id"], []).append(
-                OptionCount(row["persistent_id"], row["position"], row["text"],
-                            row["voter_count"])
+                OptionCount(row["persistent_id"], row["position"], row["text"], row["voter_count"])
             )
         return [PollCounts(poll, tuple(by_poll.get(poll.poll_id, ()))) for poll in polls]
 
@@ -312,37 +398,60 @@ class PollsMixin(StoreBase):
         *,
         is_chat: bool = False,
     ) -> None:
-        """Store a voter's whole current choice; an empty choice is a retraction."""
-        async with self.write() as conn:
-            if not option_ids:
-                await conn.execute(
-                    "DELETE FROM answers WHERE poll_id = ? AND voter = ?", (poll_id, voter)
-                )
-                return
-            await conn.execute(
-                "INSERT INTO answers (poll_id, voter, is_chat, option_ids, positions,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, voter)"
-                " DO UPDATE SET option_ids = excluded.option_ids,"
-                " positions = excluded.positions, updated_at = excluded.updated_at,"
-                " is_chat = excluded.is_chat",
-                (poll_id, voter, is_chat, json.dumps(list(option_ids)),
-                 json.dumps(list(positions)), now()),
-            )
+        """Store a voter's whole current choice; an empty choice is a retraction.
+
+        One upsert for both (a trigger deletes a row whose choice became empty), queued
+        inside a batch: a batch of answers is a single executemany.
+        """
+        await self._write_one(
+            "INSERT INTO answers (poll_id, voter, is_chat, option_ids, positions,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, voter)"
+            " DO UPDATE SET option_ids = excluded.option_ids,"
+            " positions = excluded.positions, updated_at = excluded.updated_at,"
+            " is_chat = excluded.is_chat",
+            (poll_id, voter, is_chat, json.dumps(list(option_ids)),
+             json.dumps(list(positions)), now()),
+        )
 
     async def answers(self, poll_id: str) -> AsyncIterator[Answer]:
         """Every current answer of a poll, voter by voter (for export and checks)."""
+        await self._sync()
         async with self._conn.execute(
             "SELECT poll_id, voter, is_chat, option_ids, positions FROM answers"
             " WHERE poll_id = ? ORDER BY voter",
             (poll_id,),
         ) as cursor:
             async for row in cursor:
-                yield Answer(row[0], row[1], bool(row[2]), tuple(json.loads(row[3])),
-                             tuple(json.loads(row[4])))
+                yield Answer(
+                    row[0],
+                    row[1],
+                    bool(row[2]),
+                    tuple(json.loads(row[3])),
+                    tuple(json.loads(row[4])),
+                )
+
+    async def import_answers(
+        self, poll_id: str, rows: Iterable[tuple[str, Sequence[str], Sequence[int]]]
+    ) -> None:
+        """Insert many (voter, option_ids, positions) answers at once (imports, benchmarks).
+
+        Counts are not touched: give the poll its counts with ``apply_poll_state``.
+        """
+        stamp = now()
+        async with self.write() as conn:
+            await conn.executemany(
+                "INSERT OR REPLACE INTO answers (poll_id, voter, is_chat, option_ids,"
+                " positions, updated_at) VALUES (?, ?, 0, ?, ?, ?)",
+                (
+                    (poll_id, voter, json.dumps(list(ids)), json.dumps(list(positions)), stamp)
+                    for voter, ids, positions in rows
+                ),
+            )
 
     async def answer_count(self, poll_id: str) -> int:
-        return int(await self._scalar("SELECT COUNT(*) FROM answers WHERE poll_id = ?",
-                                      (poll_id,)))
+        return int(
+            await self._scalar("SELECT COUNT(*) FROM answers WHERE poll_id = ?", (poll_id,))
+        )
 
     # -- snapshots ----------------------------------------------------------------------
 
@@ -353,3 +462,35 @@ class PollsMixin(StoreBase):
             (poll_id, since_minute),
         )
         return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    async def thin_snapshots(self, at: int | None = None) -> int:
+        """Keep the time series bounded (see SNAPSHOT_TIERS); return how many points went.
+
+        Cheap: each tier only visits the polls updated since its previous pass, and for
+        each of them the range of minutes between the previous pass and this one.
+        """
+        minute = (at if at is not None else now()) // 60
+        removed = 0
+        for bucket, age in SNAPSHOT_TIERS:
+            key = f"snapshots.thinned.{bucket}"
+            since = int(await self._scalar("SELECT value FROM state WHERE key = ?", (key,)) or 0)
+            cutoff = (minute - age) // bucket * bucket
+            if cutoff <= since:
+                continue
+            async with self.write() as conn:
+                cursor = await conn.execute(
+                    "DELETE FROM snapshots WHERE poll_id IN"
+                    " (SELECT poll_id FROM polls WHERE updated_at >= ?)"
+                    " AND minute >= ? AND minute < ? AND EXISTS (SELECT 1 FROM snapshots later"
+                    "   WHERE later.poll_id = snapshots.poll_id"
+                    "   AND later.minute > snapshots.minute"
+                    "   AND later.minute < (snapshots.minute / ? + 1) * ?)",
+                    (since * 60, since, cutoff, bucket, bucket),
+                )
+                removed += max(cursor.rowcount, 0)
+                await conn.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, str(cutoff)),
+                )
+        return removed

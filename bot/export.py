@@ -1,0 +1,188 @@
+"""CSV export of a campaign: counts per chat and combined, and every vote of public polls.
+
+One table; the ``kind`` column says what a row is:
+
+- ``count``: one row per option per chat: ``votes`` for the option and ``total_voters`` of
+  that chat's poll, ``closed`` 1 or 0;
+- ``total``: one row per option for the whole campaign (chat and poll columns empty;
+  options users added are merged across chats by their text);
+- ``vote``: one row per voter and chosen option, for public (non-anonymous) polls only.
+  ``voter`` is the Telegram user id (or the chat id when ``voter_is_chat`` is 1), or a
+  keyed hash of it when ``[privacy] hash_voters`` is on.
+
+Columns: kind, campaign_id, chat_id, chat, poll_id, position (0-based, as Telegram's
+option_ids), persistent_id, option, votes, total_voters, closed, voter, voter_is_chat.
+Texts starting with = + - @ get a leading ' so that spreadsheets do not run them as
+formulas (a chat's own @username is left as is). ``/export`` sends the file as a
+document (UTF-8 with a BOM, which spreadsheets need for Cyrillic); ``pollbot export``
+writes it to a file or to stdout.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from telegram import InputFile, Update
+from telegram.ext import ContextTypes
+
+from bot.auth import admin_or_chat_admin
+from bot.config import Config
+from bot.results import campaign_result, managed_campaign
+from bot.services import services
+from bot.texts import N_, escape, translate
+from storage import Store
+
+COLUMNS = (
+    "kind",
+    "campaign_id",
+    "chat_id",
+    "chat",
+    "poll_id",
+    "position",
+    "persistent_id",
+    "option",
+    "votes",
+    "total_voters",
+    "closed",
+    "voter",
+    "voter_is_chat",
+)
+_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+USAGE = N_("Send /export POLL_ID (the number in /polls).")
+REFUSED = N_("Only the administrators of all its chats can export poll #{id}.")
+
+
+def _text(value: str) -> str:
+    if value.startswith(_FORMULA_START) and not _USERNAME.match(value):
+        return "'" + value
+    return value
+
+
+async def write_csv(store: Store, campaign_id: int, out: TextIO) -> bool:
+    """Write the campaign's CSV to ``out``; False (nothing written) if there is no such
+    campaign. Votes are streamed from the store, never all held in memory."""
+    result = await campaign_result(store, campaign_id)
+    if result is None:
+        return False
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    polls = await store.counts_of(campaign_id)
+    names = {chat.poll_id: chat.chat_name for chat in result.chats}
+    for counts in polls:
+        poll = counts.poll
+        chat = [poll.chat_id, _text(names.get(poll.poll_id, "")), poll.poll_id]
+        for option in counts.options:
+            writer.writerow(
+                [
+                    "count",
+                    campaign_id,
+                    *chat,
+                    option.position,
+                    option.persistent_id,
+                    _text(option.text),
+                    option.voter_count,
+                    poll.total_voters,
+                    int(poll.is_closed),
+                    "",
+                    "",
+                ]
+            )
+    for position, total in enumerate(result.options):
+        writer.writerow(
+            [
+                "total",
+                campaign_id,
+                "",
+                "",
+                "",
+                position,
+                "",
+                _text(total.label),
+                total.count,
+                result.total_voters,
+                int(result.is_closed),
+                "",
+                "",
+            ]
+        )
+    for counts in polls:
+        if counts.poll.is_anonymous:
+            continue
+        poll = counts.poll
+        texts = {option.persistent_id: option.text for option in counts.options}
+        chat = [poll.chat_id, _text(names.get(poll.poll_id, "")), poll.poll_id]
+        async for answer in store.answers(poll.poll_id):
+            for persistent_id, position in zip(answer.option_ids, answer.positions, strict=False):
+                writer.writerow(
+                    [
+                        "vote",
+                        campaign_id,
+                        *chat,
+                        position,
+                        persistent_id,
+                        _text(texts.get(persistent_id, "")),
+                        "",
+                        "",
+                        "",
+                        answer.voter,
+                        int(answer.is_chat),
+                    ]
+                )
+    return True
+
+
+async def csv_bytes(store: Store, campaign_id: int) -> bytes | None:
+    """The CSV as a file for spreadsheets (UTF-8 with a BOM), or None without a campaign."""
+    buffer = io.StringIO()
+    if not await write_csv(store, campaign_id, buffer):
+        return None
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+@admin_or_chat_admin
+async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send a campaign's counts and public votes as a CSV document."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    found = await managed_campaign(update, context, USAGE, REFUSED)
+    if found is None:
+        return
+    campaign, _polls = found
+    store = services(context).store
+    key = f"u{update.update_id}:export:{message.chat_id}"
+    if await store.sent(key) is not None:
+        return
+    data = await csv_bytes(store, campaign.id)
+    assert data is not None
+    caption = translate(
+        user.language_code, "Poll #{id}: {question}", id=campaign.id, question=campaign.question
+    )
+    sent = await message.reply_document(
+        InputFile(data, filename=f"poll-{campaign.id}.csv"), caption=escape(caption[:1000])
+    )
+    await store.record_sent(key, message.chat_id, sent.message_id)
+    await store.audit(user.id, "poll.export", target=f"#{campaign.id}")
+
+
+async def export_to(config: Config, campaign_id: int, out: Path | None) -> int:
+    """``pollbot export``: write the CSV to ``out`` (or stdout); an exit status."""
+    if not config.storage.path.exists():
+        print(f"pollbot: no database at {config.storage.path}", file=sys.stderr)
+        return 1
+    async with await Store.open(config.storage.path) as store:
+        if await store.campaign(campaign_id) is None:
+            print(f"pollbot: no poll #{campaign_id} in {config.storage.path}", file=sys.stderr)
+            return 1
+        if out is None:
+            await write_csv(store, campaign_id, sys.stdout)
+            return 0
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            await write_csv(store, campaign_id, handle)
+    print(f"poll #{campaign_id} exported to {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,379 @@
+"""Asking for a poll: the /newpoll syntax, and the checks a request passes before sending.
+
+    /newpoll Best car? | Lada | Moskvich | multi public 2d @group
+
+Parts are separated by ``|`` (or, without any ``|``, by line breaks). The first part is the
+question, the next ones the options, and the last part holds the settings when its first
+word is a setting or a chat; a trailing ``|`` says "no settings" (for an option such as
+"Public transport" at the end). Settings are case-insensitive and have Russian names too;
+see ``HELP``. ``parse`` never raises: what it cannot read becomes a Problem.
+
+``check_targets`` (used by /newpoll and /poll) resolves the target chats and checks the
+user's rights and Telegram's rules in every one of them, so that a refused request sends
+nothing at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from telegram.ext import CallbackContext
+
+from bot.auth import administered_targets, may_manage
+from bot.chats import Target, default_target_refs, is_chat_ref, resolve_all
+from bot.pollspec import PUBLIC_IN_CHANNEL, PollSpec, validate
+from bot.services import services
+from bot.texts import N_, Gettext, Problem, escape, gettext_for
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+HELP = N_(
+    "<b>/newpoll Question? | option 1 | option 2 | settings</b>\n"
+    "Options go between <code>|</code> (or one per line). The last part holds settings, "
+    "in any order, any case:\n"
+    "• <code>multi</code> — several answers\n"
+    "• <code>public</code> — show who voted (groups only; channel polls are anonymous)\n"
+    "• <code>quiz=2</code> — a quiz, option 2 is right (<code>quiz=1,3</code> with multi); "
+    "<code>why=text</code> — its explanation\n"
+    "• <code>2d</code>, <code>12h</code>, <code>30m</code> — open for that long, or "
+    "<code>close=2026-12-01T18:00</code> — until then (bot time zone unless you add "
+    "<code>+03:00</code>)\n"
+    "• <code>hide</code> — results hidden until the poll closes\n"
+    "• <code>shuffle</code> — options in random order\n"
+    "• <code>addable</code> — voters may add options (public polls, not quizzes)\n"
+    "• <code>desc=text</code> — a description (after the other settings, or in quotes)\n"
+    "• <code>@channel</code> or a chat id — where to send (default: the default channels)\n"
+    "Example: <code>/newpoll Best car? | Lada | Moskvich | multi public 2d @mygroup</code>\n"
+    "End with <code>|</code> if your last option starts with a setting word."
+)
+UNKNOWN_SETTING = N_("Unknown setting “{word}”: send /newpoll to see the settings.")
+BAD_CORRECT = N_("“{word}”: give the right options by number, like quiz=2 or quiz=1,3.")
+BAD_DURATION = N_("“{word}”: give a duration like 2d, 12h, 30m or 1d12h.")
+BAD_CLOSE_DATE = N_(
+    "“{word}”: give the close date like close=2026-12-01T18:00 or close=01.12.2026 18:00."
+)
+EMPTY_TEXT = N_("“{word}”: write the text after the = sign.")
+
+_WORDS: dict[str, frozenset[str]] = {
+    "multi": frozenset({"multi", "multiple", "мульти", "несколько"}),
+    "public": frozenset({"public", "публичный", "публично", "неанонимный", "неанонимно"}),
+    "anonymous": frozenset({"anon", "anonymous", "анонимный", "анонимно"}),
+    "quiz": frozenset({"quiz", "викторина"}),
+    "hide": frozenset({"hide", "hidden", "скрыть", "скрытый", "скрыто"}),
+    "shuffle": frozenset({"shuffle", "перемешать", "вперемешку"}),
+    "addable": frozenset({"addable", "добавлять", "дополнять"}),
+}
+_KEYS: dict[str, frozenset[str]] = {
+    "quiz": _WORDS["quiz"] | {"correct", "answer", "ответ", "верный", "правильный"},
+    "period": frozenset({"period", "срок"}),
+    "close": frozenset({"close", "until", "закрыть", "до"}),
+    "desc": frozenset({"desc", "description", "описание"}),
+    "why": frozenset({"why", "explanation", "пояснение"}),
+}
+_TEXT_KEYS = ("desc", "why")
+_PAIR = re.compile(r"([^\s=]+)\s*=\s*")
+_QUOTED = re.compile(r'"([^"]*)"|«([^»]*)»|“([^”]*)”|„([^“”]*)[“”]')
+_DURATION = re.compile(r"(\d+)\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
+_UNITS = {
+    "d": 86400,
+    "д": 86400,
+    "дн": 86400,
+    "h": 3600,
+    "ч": 3600,
+    "m": 60,
+    "min": 60,
+    "м": 60,
+    "мин": 60,
+    "s": 1,
+    "sec": 1,
+    "с": 1,
+    "сек": 1,
+}
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$", re.IGNORECASE)
+_TME = re.compile(r"^(?:https?://)?t\.me/([A-Za-z][A-Za-z0-9_]{3,31})/?$")
+_DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M%z")
+
+
+@dataclass(frozen=True, slots=True)
+class NewPoll:
+    """What a /newpoll message asks for: the poll, its target chats, and reading mistakes."""
+
+    spec: PollSpec
+    targets: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(slots=True)
+class _Settings:
+    multi: bool = False
+    public: bool = False
+    quiz: bool = False
+    correct: tuple[int, ...] | None = None  # counted from 1, as typed
+    period: int | None = None
+    close: datetime | None = None
+    desc: str | None = None
+    why: str | None = None
+    hide: bool = False
+    shuffle: bool = False
+    addable: bool = False
+    targets: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def command_text(text: str) -> str:
+    """The text after ``/newpoll`` (or ``/newpoll@bot``), line breaks kept."""
+    parts = text.split(maxsplit=1)
+    if parts and parts[0].startswith("/"):
+        return parts[1] if len(parts) > 1 else ""
+    return text
+
+
+def parse(text: str, timezone: tzinfo) -> NewPoll:
+    """Read the text after /newpoll; naive close dates are in ``timezone``."""
+    parts = _parts(text)
+    settings = _Settings()
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    elif len(parts) > 1 and _is_settings(parts[-1]):
+        _read_settings(parts.pop(), settings, timezone)
+    question = parts[0] if parts else ""
+    spec = _spec(question, tuple(parts[1:]), settings)
+    return NewPoll(spec, tuple(settings.targets), tuple(settings.problems))
+
+
+def _parts(text: str) -> list[str]:
+    body = text.strip()
+    if "|" in body:
+        return [part.strip() for part in body.split("|")]
+    return [line.strip() for line in body.splitlines() if line.strip()]
+
+
+def _spec(question: str, options: tuple[str, ...], settings: _Settings) -> PollSpec:
+    quiz = settings.quiz or settings.correct is not None
+    return PollSpec(
+        question=question,
+        options=options,
+        allows_multiple_answers=settings.multi,
+        is_anonymous=not settings.public,
+        quiz=quiz,
+        correct_option_ids=tuple(n - 1 for n in settings.correct or ()),
+        explanation=settings.why,
+        open_period=settings.period,
+        close_date=settings.close,
+        hide_results_until_closes=settings.hide,
+        shuffle_options=settings.shuffle,
+        allow_adding_options=settings.addable,
+        # The Bot API's default: revoting is on for regular polls, off for quizzes.
+        allows_revoting=not quiz,
+        description=settings.desc,
+    )
+
+
+def _fold(word: str) -> str:
+    return word.casefold().replace("ё", "е")
+
+
+def _key_of(name: str) -> str | None:
+    folded = _fold(name)
+    return next((key for key, names in _KEYS.items() if folded in names), None)
+
+
+def _word_of(word: str) -> str | None:
+    folded = _fold(word)
+    return next((key for key, names in _WORDS.items() if folded in names), None)
+
+
+def _target(word: str) -> str | None:
+    link = _TME.match(word)
+    if link:
+        return "@" + link.group(1)
+    if is_chat_ref(word) and word.startswith(("@", "-")):
+        return word
+    return None
+
+
+def _duration(word: str) -> int | None:
+    folded = _fold(word)
+    if folded.isdigit():
+        return int(folded)
+    if not folded or _DURATION.sub("", folded).strip():
+        return None
+    return sum(int(n) * _UNITS[unit] for n, unit in _DURATION.findall(folded))
+
+
+def _is_settings(part: str) -> bool:
+    words = part.split()
+    if not words:
+        return False
+    first = words[0]
+    pair = _PAIR.match(first)
+    if pair and _key_of(pair.group(1)):
+        return True
+    folded = _fold(first)
+    return bool(_word_of(first) or _target(first) or (not folded.isdigit() and _duration(first)))
+
+
+def _read_settings(part: str, settings: _Settings, timezone: tzinfo) -> None:
+    rest = part.strip()
+    while rest:
+        pair = _PAIR.match(rest)
+        key = _key_of(pair.group(1)) if pair else None
+        if pair and key:
+            value, rest = _value(key, rest[pair.end() :])
+            _setting(key, pair.group(1), value, settings, timezone)
+        else:
+            word, *others = rest.split(maxsplit=1)
+            _word(word, settings)
+            rest = others[0] if others else ""
+        rest = rest.strip()
+
+
+def _value(key: str, rest: str) -> tuple[str, str]:
+    """The value after ``key=``: quoted, the rest of the part (texts), or one word."""
+    quoted = _QUOTED.match(rest)
+    if quoted:
+        return next(g for g in quoted.groups() if g is not None), rest[quoted.end() :]
+    if key in _TEXT_KEYS:  # the rest of the part, but chats at its end are still targets
+        words = rest.split()
+        chats = len(words)
+        while chats > 0 and _target(words[chats - 1]):
+            chats -= 1
+        return " ".join(words[:chats]), " ".join(words[chats:])
+    value, _, remainder = rest.partition(" ")
+    if key == "close" and _CLOCK.match(remainder.split(" ", 1)[0]):
+        clock, _, remainder = remainder.partition(" ")
+        value = f"{value} {clock}"
+    return value, remainder
+
+
+def _setting(key: str, name: str, value: str, settings: _Settings, timezone: tzinfo) -> None:
+    mistakes = {"quiz": BAD_CORRECT, "period": BAD_DURATION, "close": BAD_CLOSE_DATE}
+    ok = True
+    if key == "quiz":
+        settings.correct = _numbers(value)
+        ok = settings.correct is not None
+    elif key == "period":
+        settings.period = _duration(value)
+        ok = settings.period is not None
+    elif key == "close":
+        settings.close = _close_date(value, timezone)
+        ok = settings.close is not None
+    elif key == "desc":
+        settings.desc = value or None
+    else:
+        settings.why = value or None
+    if not ok or not value:
+        problem = mistakes.get(key, EMPTY_TEXT)
+        settings.problems.append(Problem(problem, {"word": f"{name}={value}"}))
+
+
+# A flag word sets one field: (field, value).
+_FLAGS: dict[str, tuple[str, bool]] = {
+    "multi": ("multi", True),
+    "public": ("public", True),
+    "anonymous": ("public", False),
+    "quiz": ("quiz", True),
+    "hide": ("hide", True),
+    "shuffle": ("shuffle", True),
+    "addable": ("addable", True),
+}
+
+
+def _word(word: str, settings: _Settings) -> None:
+    known = _word_of(word)
+    target = _target(word)
+    duration = _duration(word)
+    if known:
+        setattr(settings, *_FLAGS[known])
+    elif target:
+        settings.targets.append(target)
+    elif duration is not None and not word.isdigit():
+        settings.period = duration
+    else:
+        settings.problems.append(Problem(UNKNOWN_SETTING, {"word": word}))
+
+
+def _numbers(value: str) -> tuple[int, ...] | None:
+    pieces = [p for p in re.split(r"[,;\s]+", value.strip()) if p]
+    if not pieces or not all(p.isdigit() and int(p) >= 1 for p in pieces):
+        return None
+    return tuple(sorted({int(p) for p in pieces}))
+
+
+def _close_date(value: str, timezone: tzinfo) -> datetime | None:
+    text = value.strip()
+    moment: datetime | None = None
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        return None
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=timezone)
+
+
+# ---------------------------------------------------------------- checking a request
+
+
+async def target_refs(context: Context, user_id: int, refs: list[str]) -> list[str | int]:
+    """The chats named, or else the defaults (a chat admin's: the chats they administer)."""
+    svc = services(context)
+    if refs:
+        return list(refs)
+    if svc.is_admin(user_id):
+        return await default_target_refs(svc)
+    return list(await administered_targets(context, user_id))
+
+
+async def check_targets(
+    context: Context,
+    user_id: int,
+    refs: list[str],
+    spec_for: Callable[[Target], PollSpec],
+    language: str | None,
+) -> tuple[list[Target], list[str]]:
+    """Resolve the targets, check the user's rights and the poll in each; the mistakes as
+    HTML lines (a mistake found in every target is listed once, without chat names)."""
+    _ = gettext_for(language)
+    targets, errors = await resolve_all(context, await target_refs(context, user_id, refs))
+    lines = [f"{escape(e.ref)}: {escape(e.problem.render(language))}" for e in errors]
+    if not targets and not errors:
+        lines.append(
+            _(
+                "No chat to send to: name one, like @mychannel, or ask an admin "
+                "to set default channels."
+            )
+        )
+    for target in targets:
+        if not await may_manage(context, user_id, target.chat_id):
+            lines.append(
+                _("{chat}: only its administrators and the bot's admins may post there.").format(
+                    chat=escape(target.display)
+                )
+            )
+    moment = datetime.now(UTC)
+    found: dict[tuple[str, str], list[str]] = {}
+    for target in targets:
+        for problem in validate(spec_for(target), in_channel=target.is_channel, now=moment):
+            where = found.setdefault((problem.message, problem.render(language)), [])
+            if target.display not in where:
+                where.append(target.display)
+    for (message, text), where in found.items():
+        named = message == PUBLIC_IN_CHANNEL or len(where) < len(targets)
+        lines.append(escape((", ".join(where) + ": " if named else "") + text))
+    return targets, lines
+
+
+def refusal(lines: list[str], _: Gettext, hint: str | None = None) -> str:
+    """The answer to a request that was refused: every mistake, then a hint."""
+    text = "\n".join([_("Nothing was sent. Fix this first:"), *(f"• {line}" for line in lines)])
+    return f"{text}\n\n{hint}" if hint else text

@@ -1,0 +1,130 @@
+"""CSV export: one table with a ``kind`` column, from /export, ``pollbot export`` or code."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from bot import export
+from bot.cli import main
+from bot.sandbox import Sandbox
+from storage import Store
+from storage.polls import OptionState, PollState
+from tests.harness import ADMIN, GROUP, READER, bot_harness
+
+
+def _state(poll_id: str, counts: list[int], texts: list[str], *, public: bool) -> PollState:
+    return PollState(
+        poll_id=poll_id,
+        question="Best car?",
+        options=tuple(
+            OptionState(str(i), text, n)
+            for i, (text, n) in enumerate(zip(texts, counts, strict=True))
+        ),
+        total_voters=sum(counts),
+        is_closed=False,
+        is_anonymous=not public,
+    )
+
+
+async def _fill(path: Path) -> int:
+    """A campaign in a channel (anonymous) and a group (public, one option added)."""
+    async with await Store.open(path) as store:
+        await store.upsert_chat(-100, "channel", "Plant News", "plantnews")
+        await store.upsert_chat(-200, "supergroup", "=Fans", None)
+        campaign = await store.create_campaign("Best car?", ["Lada", "Volga"], {})
+        await store.add_poll(
+            campaign.id, -100, 5, _state("p1", [0, 0], ["Lada", "Volga"], public=False)
+        )
+        await store.add_poll(
+            campaign.id, -200, 6, _state("p2", [0, 0], ["Лада", "Волга"], public=True)
+        )
+        await store.apply_poll_state(_state("p1", [3, 1], ["Lada", "Volga"], public=False))
+        await store.apply_poll_state(
+            _state("p2", [1, 1, 1], ["Лада", "Волга", "-Chaika"], public=True)
+        )
+        await store.record_answer("p2", "7", ["0", "1"], [0, 1])
+        await store.record_answer("p2", "8", ["2"], [2])
+        return int(campaign.id)
+
+
+async def test_csv_has_counts_per_chat_totals_and_public_votes(tmp_path: Path) -> None:
+    campaign_id = await _fill(tmp_path / "db.sqlite3")
+    out = io.StringIO()
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        assert await export.write_csv(store, campaign_id, out)
+        assert not await export.write_csv(store, 99, io.StringIO())
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert tuple(rows[0]) == export.COLUMNS
+    assert rows[1:] == [
+        ["count", "1", "-100", "@plantnews", "p1", "0", "0", "Lada", "3", "4", "0", "", ""],
+        ["count", "1", "-100", "@plantnews", "p1", "1", "1", "Volga", "1", "4", "0", "", ""],
+        ["count", "1", "-200", "'=Fans", "p2", "0", "0", "Лада", "1", "3", "0", "", ""],
+        ["count", "1", "-200", "'=Fans", "p2", "1", "1", "Волга", "1", "3", "0", "", ""],
+        ["count", "1", "-200", "'=Fans", "p2", "2", "2", "'-Chaika", "1", "3", "0", "", ""],
+        ["total", "1", "", "", "", "0", "", "Lada", "4", "7", "0", "", ""],
+        ["total", "1", "", "", "", "1", "", "Volga", "2", "7", "0", "", ""],
+        ["total", "1", "", "", "", "2", "", "'-Chaika", "1", "7", "0", "", ""],
+        ["vote", "1", "-200", "'=Fans", "p2", "0", "0", "Лада", "", "", "", "7", "0"],
+        ["vote", "1", "-200", "'=Fans", "p2", "1", "1", "Волга", "", "", "", "7", "0"],
+        ["vote", "1", "-200", "'=Fans", "p2", "2", "2", "'-Chaika", "", "", "", "8", "0"],
+    ]
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[telegram]\ntoken = "123456:SANDBOX-TOKEN"\n'
+        '[storage]\npath = "db.sqlite3"\n'
+        "[bot]\nadmins = [1]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_cli_writes_the_same_csv_to_a_file(tmp_path: Path) -> None:
+    campaign_id = await _fill(tmp_path / "db.sqlite3")
+    out = io.StringIO()
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        await export.write_csv(store, campaign_id, out)
+    config = _config(tmp_path)
+    target = tmp_path / "poll.csv"
+    argv = ["export", "--config", str(config), "--campaign", str(campaign_id)]
+    assert await _run([*argv, "--out", str(target)]) == 0
+    assert target.read_bytes().decode("utf-8") == out.getvalue()
+    assert await _run(["export", "--config", str(config), "--campaign", "42"]) == 1
+
+
+async def _run(argv: list[str]) -> int:
+    """The CLI runs its own event loop: run it in a thread, away from the test's loop."""
+    return await asyncio.to_thread(main, argv)
+
+
+def test_cli_writes_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    campaign_id = asyncio.run(_fill(tmp_path / "db.sqlite3"))
+    assert (
+        main(["export", "--config", str(_config(tmp_path)), "--campaign", str(campaign_id)]) == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("kind,campaign_id,chat_id") and len(lines) == 12
+
+
+async def test_hashed_voters_never_show_telegram_ids(sandbox: Sandbox, tmp_path: Path) -> None:
+    privacy = 'hash_voters = true\nhash_key = "a-long-secret-key-0123"\n'
+    async with bot_harness(sandbox, tmp_path, privacy=privacy) as bot:
+        await bot.say(ADMIN, f"/newpoll Best car? | Lada | Volga | public {GROUP}")
+        [poll] = await bot.store.polls_of(1)
+        bot.world.vote(READER, poll.poll_id, [1])
+        await bot.drain()
+        [message] = await bot.say(ADMIN, "/export 1")
+        data = bot.world.file(message["document"]["file_id"]).data
+        stored = [a.voter async for a in bot.store.answers(poll.poll_id)]
+    assert data is not None
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    [vote] = [r for r in rows if r["kind"] == "vote"]
+    assert vote["option"] == "Volga" and len(vote["voter"]) == 32
+    assert stored == [vote["voter"]] and str(READER) not in vote["voter"]
