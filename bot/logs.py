@@ -1,62 +1,64 @@
-"""Logging set-up that never lets a secret (the bot token) reach a log line.
+"""Logging that never lets a secret (the bot token) reach a log line.
 
 httpx logs every request URL at INFO, and Bot API URLs contain the token; PTB's errors can
-quote URLs too. The formatter redacts every configured secret from the final text,
-tracebacks included, and httpx is kept at WARNING.
+quote URLs too. ``protect(secret)`` installs a log record factory that rewrites every
+record mentioning a protected secret as it is created, traceback included, so no handler
+(ours, pytest's, a library's) ever sees it. ``setup_logging`` configures stderr output.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from typing import Any
 
 from bot.config import mask_token
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-_QUIET = {
-    "httpx": logging.WARNING,
-    "httpcore": logging.WARNING,
-    "apscheduler": logging.WARNING,
-    "aiosqlite": logging.INFO,
-}
+_QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "apscheduler": logging.WARNING}
+_SECRETS: list[str] = []
+_plain_factory = logging.getLogRecordFactory()
 
 
-class RedactingFormatter(logging.Formatter):
-    """A formatter that replaces each secret in the formatted record by a masked form."""
-
-    def __init__(self, secrets: Iterable[str], fmt: str = FORMAT) -> None:
-        super().__init__(fmt)
-        self.secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        return self.redact(super().format(record))
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, mask_token(secret))
-        return text
+def redact(text: str) -> str:
+    """Replace every protected secret in ``text`` by its masked form."""
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, mask_token(secret))
+    return text
 
 
-def setup_logging(level: int | str = logging.INFO, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr through the redacting formatter, replacing earlier handlers."""
+def protect(secret: str) -> None:
+    """From now on, mask ``secret`` in every log record of this process."""
+    if not secret or secret in _SECRETS:
+        return
+    _SECRETS.append(secret)
+    logging.setLogRecordFactory(_redacting_factory)
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _plain_factory(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a malformed record: leave it to the handler to report
+        return record
+    if redact(message) != message:
+        record.msg, record.args = redact(message), None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        text = logging.Formatter().formatException(record.exc_info)
+        if redact(text) != text:
+            record.exc_text = redact(text)
+    return record
+
+
+def setup_logging(level: int | str = logging.INFO) -> None:
+    """Log to stderr, replacing earlier handlers; keep chatty libraries at WARNING."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter(secrets))
+    handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
     for name, quiet in _QUIET.items():
-        logging.getLogger(name).setLevel(max(quiet, logging.getLogger(name).getEffectiveLevel()))
-
-
-def add_secret(secret: str) -> None:
-    """Redact one more secret in every handler set up by setup_logging."""
-    if not secret:
-        return
-    for handler in logging.getLogger().handlers:
-        formatter = handler.formatter
-        if isinstance(formatter, RedactingFormatter) and secret not in formatter.secrets:
-            formatter.secrets.append(secret)
+        logging.getLogger(name).setLevel(quiet)

@@ -176,3 +176,41 @@ async def test_poll_seen_before_it_was_recorded_is_adopted(tmp_path: Path) -> No
         await store.add_poll(campaign.id, -100, 8, state("p9", (0, 0)))
         [counts] = await store.counts_of(campaign.id)
         assert [o.voter_count for o in counts.options] == [2, 5]
+
+
+async def test_queued_writes_are_read_back_and_dropped_with_a_failed_update(
+    tmp_path: Path,
+) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        async with store.batch():
+            async with store.update_scope():
+                await store.record_answer("p1", "1", ["0"], [0])
+                assert await store.answer_count("p1") == 1  # the owner reads its writes
+            with pytest.raises(ValueError):
+                async with store.update_scope():
+                    await store.record_answer("p1", "2", ["0"], [0])  # queued only
+                    raise ValueError("fails before anything ran")
+            with pytest.raises(ValueError):
+                async with store.update_scope():
+                    await store.record_answer("p1", "3", ["0"], [0])
+                    assert await store.answer_count("p1") == 2  # ran, under a savepoint
+                    raise ValueError("fails after its SQL ran")
+            async with store.update_scope():
+                await store.record_answer("p1", "4", ["1"], [1])
+                await store.record_answer("p1", "1", [], [])  # retraction
+        voters = [a.voter async for a in store.answers("p1")]
+    assert voters == ["4"]
+
+
+async def test_other_tasks_do_not_see_or_run_the_batchs_queued_writes(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        seen: list[int] = []
+
+        async def reader() -> None:
+            seen.append(await store.answer_count("p1"))
+
+        async with store.batch():
+            await store.record_answer("p1", "1", ["0"], [0])
+            await asyncio.create_task(reader())
+            assert await store.answer_count("p1") == 1
+        assert seen == [0]

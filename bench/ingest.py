@@ -1,0 +1,230 @@
+"""Benchmark (not a test): how fast poll answers are drained from the Bot API into SQLite.
+
+Three ways, in the same run, against the same sandbox (a separate process on loopback):
+  pump     - pollbot's durable pump: one transaction per batch of up to 100 updates;
+  usual    - PTB's default Updater with the same handlers and store, one commit per update;
+  ceiling  - a bare client that only fetches getUpdates and discards the JSON.
+Every mode drains the same N votes (non-anonymous group poll: poll_answer + poll updates).
+
+    python bench/ingest.py [--answers 20000] [--users 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from telegram import Bot, Update
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import polls  # noqa: E402
+from bot.app import build_application, running  # noqa: E402
+from bot.config import Config  # noqa: E402
+from bot.pump import UpdatePump  # noqa: E402
+from bot.sandbox import SandboxClient  # noqa: E402
+from bot.services import Services, install  # noqa: E402
+from storage import Store  # noqa: E402
+
+GROUP = -1002001
+TOKEN = "123456:BENCH-TOKEN"
+OPTIONS = ["EVs with KAMAZ", "Partner brand", "Both tracks", "Commercial EVs"]
+
+
+@dataclass(frozen=True)
+class Result:
+    mode: str
+    updates: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds if self.seconds else 0.0
+
+
+def crowd(answers: int, users: int, seed: int) -> list[tuple[int, list[int]]]:
+    """``answers`` votes that each change the voter's choice (some retract)."""
+    rng = random.Random(seed)
+    current: dict[int, int | None] = {}
+    votes: list[tuple[int, list[int]]] = []
+    while len(votes) < answers:
+        user = 100_000 + rng.randint(1, users)
+        before = current.get(user)
+        if before is not None and rng.random() < 0.1:
+            current[user] = None
+            votes.append((user, []))
+            continue
+        option = rng.choice([o for o in range(len(OPTIONS)) if o != before])
+        current[user] = option
+        votes.append((user, [option]))
+    return votes
+
+
+def start_sandbox() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", TOKEN],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("api_url = "):
+        process.kill()
+        raise SystemExit(f"sandbox did not start: {line!r}")
+    return process, line.split("=", 1)[1].strip()
+
+
+async def prepare(api_url: str, votes: list[tuple[int, list[int]]]) -> int:
+    """Reset the sandbox, send the poll, queue the votes; return how many updates wait."""
+    control = SandboxClient(api_url.removesuffix("/bot"))
+    async with control:
+        await control.reset()
+        await control.add_chat(GROUP, "supergroup", title="Bench group")
+        async with Bot(TOKEN, base_url=api_url) as bot:
+            message = await bot.send_poll(GROUP, "Which lineup?", OPTIONS, is_anonymous=False)
+        assert message.poll is not None
+        poll_id = message.poll.id
+        for start in range(0, len(votes), 5_000):
+            chunk = votes[start:start + 5_000]
+            result = await control.bulk_votes([[u, poll_id, c] for u, c in chunk])
+            assert not result["refused"], result["refused"][:3]
+        return await control.pending()
+
+
+def config_for(api_url: str, directory: Path) -> Config:
+    path = directory / "config.toml"
+    path.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api_url}"\npoll_timeout = 0\n'
+        f'[storage]\npath = "pollbot.sqlite3"\n[bot]\nadmins = [1]\nchannels = []\n'
+        f'content_dir = "{ROOT / "content"}"\n',
+        encoding="utf-8",
+    )
+    return Config.from_toml(path, env={})
+
+
+async def run_pump(api_url: str, expected: int, directory: Path) -> float:
+    config = config_for(api_url, directory)
+    application = build_application(config)
+    async with running(application, config) as svc:
+        pump = UpdatePump(application, svc.store, timeout=0)
+        stop = asyncio.Event()
+        started = time.perf_counter()
+        runner = asyncio.create_task(pump.run(stop))
+        while pump.stats.updates < expected:
+            await asyncio.sleep(0.005)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await runner
+    return elapsed
+
+
+async def run_usual(api_url: str, expected: int, directory: Path) -> float:
+    """PTB's Updater + the same handlers and store, outside any batch: a commit per write."""
+    config = config_for(api_url, directory)
+    application = ApplicationBuilder().token(TOKEN).base_url(api_url).build()
+    for handler in polls.HANDLERS:
+        application.add_handler(handler)
+    handled = 0
+    done = asyncio.Event()
+
+    async def count(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        nonlocal handled
+        handled += 1
+        if handled >= expected:
+            done.set()
+
+    application.add_handler(TypeHandler(Update, count), group=1)
+    store = await Store.open(config.storage.path)
+    install(application, Services(config=config, store=store))
+    try:
+        async with application:
+            started = time.perf_counter()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=0)
+            await application.start()
+            await done.wait()
+            elapsed = time.perf_counter() - started
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await store.close()
+    return elapsed
+
+
+async def run_ceiling(api_url: str, expected: int, directory: Path) -> float:
+    """Fetch batches and throw them away: the cost of getting updates at all."""
+    seen, offset = 0, None
+    async with httpx.AsyncClient(base_url=f"{api_url}{TOKEN}/") as http:
+        started = time.perf_counter()
+        while seen < expected:
+            params: dict[str, object] = {"timeout": 0, "limit": 100}
+            if offset is not None:
+                params["offset"] = offset
+            response = await http.post("getUpdates", json=params)
+            batch = json.loads(response.content)["result"]
+            if batch:
+                offset = batch[-1]["update_id"] + 1
+                seen += len(batch)
+        elapsed = time.perf_counter() - started
+        if offset is not None:
+            await http.post("getUpdates", json={"offset": offset, "timeout": 0})
+    return elapsed
+
+
+Runner = Callable[[str, int, Path], Awaitable[float]]
+MODES: dict[str, Runner] = {"pump": run_pump, "usual": run_usual, "ceiling": run_ceiling}
+
+
+async def bench(answers: int, users: int, rounds: int) -> list[Result]:
+    votes = crowd(answers, users, seed=1)
+    process, api_url = start_sandbox()
+    results: list[Result] = []
+    try:
+        for _ in range(rounds):
+            for mode, runner in MODES.items():
+                expected = await prepare(api_url, votes)
+                with tempfile.TemporaryDirectory() as tmp:
+                    seconds = await runner(api_url, expected, Path(tmp))
+                results.append(Result(mode, expected, seconds))
+                print(f"  {mode:8} {expected:7d} updates in {seconds:6.2f} s", flush=True)
+    finally:
+        process.terminate()
+        process.wait()
+    return results
+
+
+def report(results: list[Result]) -> None:
+    best = {mode: max(r.rate for r in results if r.mode == mode) for mode in MODES}
+    print(f"\nbest of each (updates/s) on {os.cpu_count()} cores:")
+    for mode in MODES:
+        print(f"  {mode:8} {best[mode]:9.0f}")
+    print(f"  pump / usual   = {best['pump'] / best['usual']:.1f}x   (aim: >= 5x)")
+    print(f"  pump / ceiling = {best['pump'] / best['ceiling']:.2f}    (aim: >= 0.5)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--answers", type=int, default=20_000)
+    parser.add_argument("--users", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print(f"draining {args.answers} poll answers from {args.users} users, {args.rounds} rounds")
+    report(asyncio.run(bench(args.answers, args.users, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
