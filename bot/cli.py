@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import sandbox_cli
 from bot.config import Config, ConfigError, describe
 from bot.logs import setup_logging
 
@@ -53,6 +54,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--campaign", type=int, required=True, help="the poll id of /polls")
     export.add_argument("--out", "-o", type=Path, help="a file (default: stdout)")
     export.set_defaults(func=_export)
+
+    backup = sub.add_parser("backup", help="copy the database consistently, even while running")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    backup.add_argument("--config", "-c", type=Path, default=Path("config.toml"))
+    backup.set_defaults(func=_backup)
+
+    demo = sub.add_parser("demo", help="run the whole mission offline against the sandbox")
+    demo.add_argument("--dir", type=Path, default=Path("pollbot-demo"),
+                      help="where the database, chart and config go (default: pollbot-demo)")
+    demo.add_argument("--readers", type=int, default=300, help="simulated subscribers")
+    demo.add_argument("--keep", action="store_true",
+                      help="keep the sandbox and the bot running afterwards")
+    demo.set_defaults(func=_demo)
+
+    sandbox_cli.add_parser(sub)
     return parser
 
 
@@ -71,6 +87,12 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import main as demo_main
+
+    return demo_main(args.dir, readers=args.readers, keep=args.keep)
+
+
 def _backup(args: argparse.Namespace) -> int:
     from storage import StorageError
     from storage.backup import backup
@@ -87,7 +109,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = Config.from_toml(args.config)
-    setup_logging(args.log_level.upper(), secrets=[config.telegram.token])
+    setup_logging(args.log_level.upper())
     from bot.app import run
 
     async def main() -> None:

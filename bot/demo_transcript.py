@@ -1,0 +1,98 @@
+"""What each chat of the demo saw, as readable text, and the digest chart saved to disk."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from bot.sandbox import World
+from bot.texts import bar, percent
+
+WIDTH = 78
+MAX_TEXT = 420
+
+
+def transcript(world: World, chat_ids: list[int]) -> str:
+    """Every listed chat with its messages, polls with live counts, photos."""
+    blocks = [_chat_block(world, chat_id) for chat_id in chat_ids if chat_id in world.chats]
+    return "\n\n".join(blocks)
+
+
+def _chat_block(world: World, chat_id: int) -> str:
+    data = world.chat(chat_id)
+    lines = [_heading(data["chat"])]
+    for message in data["messages"]:
+        lines.extend(_message_lines(world, message))
+    return "\n".join(lines)
+
+
+def _heading(chat: dict[str, Any]) -> str:
+    kind = chat.get("type", "chat")
+    name = chat.get("title") or chat.get("first_name") or str(chat.get("id"))
+    handle = f" @{chat['username']}" if chat.get("username") else ""
+    title = f" {name}{handle} ({'private chat with the bot' if kind == 'private' else kind}) "
+    return f"{title:━^{WIDTH}}"
+
+
+def _message_lines(world: World, message: dict[str, Any]) -> list[str]:
+    sender = "bot" if message["sandbox"]["from_bot"] else _sender(message)
+    if "poll" in message:
+        return _poll_lines(world, message["poll"]["id"], sender)
+    if "photo" in message:
+        caption = message.get("caption", "")
+        return [f"[{sender}] 🖼  chart (PNG)" + (f" — {_short(caption, 120)}" if caption else "")]
+    if "document" in message:
+        return [f"[{sender}] 📎 {message['document'].get('file_name', 'document')}"]
+    text = message.get("text")
+    if text is None:
+        return []
+    lines = _wrapped(f"[{sender}] ", _short(text, MAX_TEXT))
+    for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+        for button in row:
+            target = button.get("url") or button.get("callback_data", "")
+            lines.append(f"      [ {button['text']} ] → {target}")
+    return lines
+
+
+def _sender(message: dict[str, Any]) -> str:
+    author = message.get("from") or {}
+    return str(author.get("first_name") or author.get("id") or "?")
+
+
+def _poll_lines(world: World, poll_id: str, sender: str) -> list[str]:
+    poll = world.poll(poll_id)
+    total = poll["total_voter_count"]
+    state = "closed" if poll["is_closed"] else "open"
+    lines = [f"[{sender}] 📊 {poll['question']}  ({total} voters, {state})"]
+    for option in poll["options"]:
+        count = option["voter_count"]
+        share = count / total if total else 0.0
+        label = _short(option["text"], 44)
+        lines.append(f"      {label:<44} {bar(share)} {percent(count, total):>4} ({count})")
+    return lines
+
+
+def _wrapped(prefix: str, text: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        indent = prefix if not lines else " " * len(prefix)
+        lines.extend(textwrap.wrap(paragraph, WIDTH, initial_indent=indent,
+                                   subsequent_indent=" " * len(prefix)) or [indent.rstrip()])
+    return lines
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def save_chart(world: World, chat_id: int, path: Path) -> Path | None:
+    """Write the last chart photo the bot sent to ``chat_id``; None if there is none."""
+    for message in reversed(world.chat(chat_id)["messages"]):
+        photos = message.get("photo")
+        if photos:
+            blob = world.file(photos[-1]["file_id"])
+            if blob.data:
+                path.write_bytes(blob.data)
+                return path
+    return None
