@@ -1,11 +1,387 @@
-"""Digests: scheduled result summaries with charts, that survive restarts."""
+"""Digests: scheduled result summaries with charts, that survive restarts.
+
+Scheduled digests are claimed in the database before they are sent, so none is ever sent
+twice, and one that fell due while the bot was down is sent once at start. What a digest
+says is bot/digest_compose.py; when it is due is bot/schedules.py. Commands: /digest,
+/schedule, /schedules, /unschedule (admins only, audited).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-HANDLERS: list[Any] = []
+from telegram import Chat, Update
+from telegram.ext import Application, CallbackContext, CommandHandler
+
+from bot import schedules
+from bot.auth import admin_only
+from bot.chats import TargetError, resolve, split_targets, tell_admins
+from bot.config import ConfigError
+from bot.digest_compose import DigestRequest, send_digest, split_messages, timestamp
+from bot.menu import CommandInfo
+from bot.schedules import ScheduleError
+from bot.services import Services, of_app, services
+from bot.texts import N_, Problem, escape, gettext_for, normalize_language
+from storage.digests import Schedule
+
+log = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+PTBApplication = Application[Any, Any, Any, Any, Any, Any]
+Clock = Callable[[], datetime]
+
+CLOCK_KEY = "pollbot.digests.clock"  # bot_data: a Clock replacing the real one (tests)
+BAD_DEFAULT_TARGET = N_(
+    "The digest target {target} in the config ([digest] target) cannot be used: {reason}. "
+    "Scheduled digests keep their previous target until it is fixed."
+)
+
+
+def clock_of(application: PTBApplication) -> datetime:
+    """Now, as the digests see it (tests put a fake clock in bot_data)."""
+    fake = application.bot_data.get(CLOCK_KEY)
+    return fake() if callable(fake) else datetime.now(UTC)
+
+
+# -- schedules: jobs, catch-up, the default from the config -----------------------------
+
+
+def _grace(svc: Services) -> timedelta:
+    return timedelta(minutes=svc.config.digest.grace_minutes)
+
+
+def _request(svc: Services, schedule: Schedule, due: datetime, now: datetime) -> DigestRequest:
+    return DigestRequest(
+        schedule.id,
+        schedule.target_chat,
+        schedule.language or svc.config.bot.language,
+        schedules.zone(schedule.timezone),
+        due,
+        now,
+    )
+
+
+async def run_due_digest(context: Context) -> None:
+    """Send the digest of a schedule whose time has come (the JobQueue's job)."""
+    schedule_id = context.job.data if context.job else None
+    svc = services(context)
+    schedule = await svc.store.schedule(schedule_id) if isinstance(schedule_id, int) else None
+    if schedule is None:  # removed meanwhile
+        return
+    now = clock_of(context.application)
+    due = _missed(schedule, now, max(_grace(svc), timedelta(minutes=1)))
+    if due is None:
+        log.warning("schedule %s ran at %s with nothing due", schedule.id, now)
+        return
+    await send_digest(context, _request(svc, schedule, due, now))
+
+
+async def catch_up(context: Context, now: datetime) -> int:
+    """At start: send each schedule's latest digest missed by less than the grace time."""
+    svc = services(context)
+    sent = 0
+    for schedule in await svc.store.schedules():
+        due = _missed(schedule, now, _grace(svc))
+        if due is not None:
+            claimed, _ = await send_digest(context, _request(svc, schedule, due, now))
+            sent += claimed
+    return sent
+
+
+def _missed(schedule: Schedule, now: datetime, within: timedelta) -> datetime | None:
+    """The schedule's latest due time in (now - within, now] since it took effect."""
+    try:
+        rule = schedules.trigger(schedule.cron, schedule.timezone)
+    except ScheduleError as exc:  # e.g. a time zone the tz database no longer has
+        log.error("schedule %s cannot run: %s", schedule.id, exc.render("en"))
+        return None
+    due = schedules.last_due(rule, now, within)
+    return due if due is not None and timestamp(due) >= schedule.created_at else None
+
+
+def _register(application: PTBApplication, svc: Services, schedule: Schedule) -> None:
+    schedules.register(application, schedule, run_due_digest, grace=_grace(svc))
+
+
+def _default_zone(svc: Services) -> str:
+    return svc.config.digest.timezone or svc.config.bot.timezone
+
+
+async def sync_default_schedule(context: Context, now: datetime) -> None:
+    """Make the is_default schedules match ``[digest] schedule`` and ``target``."""
+    svc = services(context)
+    cron, zone = svc.config.digest.schedule, _default_zone(svc)
+    if cron:
+        try:
+            schedules.check(cron, zone, now)
+        except ScheduleError as exc:
+            raise ConfigError(f"digest.schedule: {exc.render('en')}") from None
+    wanted = await _default_targets(context) if cron else []
+    if wanted is None:
+        return
+    existing = {s.target_chat: s for s in await svc.store.schedules() if s.is_default}
+    for chat_id, name, language in wanted:
+        found = existing.pop(chat_id, None)
+        if found is None:
+            await svc.store.add_schedule(
+                cron,
+                zone,
+                chat_id,
+                at=timestamp(now),
+                target_name=name,
+                language=language,
+                is_default=True,
+            )
+        elif (found.cron, found.timezone, found.target_name, found.language) != (
+            cron, zone, name, language,
+        ):  # fmt: skip
+            moved = (found.cron, found.timezone) != (cron, zone)
+            await svc.store.update_schedule(
+                found.id,
+                cron,
+                zone,
+                target_name=name,
+                language=language,
+                at=timestamp(now) if moved else found.created_at,
+            )
+    for stale in existing.values():
+        await svc.store.remove_schedule(stale.id)
+
+
+async def _default_targets(context: Context) -> list[tuple[int, str | None, str]] | None:
+    """The default schedule's chats: ``[digest] target``, or every admin privately."""
+    svc = services(context)
+    ref = svc.config.digest.target
+    if ref is None:
+        return [(admin, None, svc.config.bot.language) for admin in svc.config.bot.admins]
+    try:
+        target = await resolve(context, ref)
+    except TargetError as exc:
+        log.error("[digest] target %s cannot be used: %s", ref, exc)
+        reason = exc.problem.render(svc.config.bot.language)
+        await tell_admins(context, BAD_DEFAULT_TARGET, target=str(ref), reason=reason)
+        return None
+    return [(target.chat_id, target.display, target.language)]
 
 
 async def on_startup(application: Any) -> None:
     """Register the stored schedules with the JobQueue and send missed digests."""
+    context: Context = CallbackContext(application)
+    svc = of_app(application)
+    now = clock_of(application)
+    await sync_default_schedule(context, now)
+    for schedule in await svc.store.schedules():
+        _register(application, svc, schedule)
+    sent = await catch_up(context, now)
+    if sent:
+        log.info("sent %d digest(s) missed while the bot was down", sent)
+
+
+# -- commands ---------------------------------------------------------------------------
+
+BAD_TARGET = N_("Cannot send digests to {ref}: {reason}")
+UNSCHEDULE_USAGE = N_(
+    "Give the number of a schedule, e.g. /unschedule 3 (the numbers are in /schedules)."
+)
+NO_SUCH_SCHEDULE = N_("There is no schedule #{id}: see /schedules.")
+DEFAULT_SCHEDULE = N_(
+    "Schedule #{id} comes from the config ([digest] schedule): change or remove it there "
+    "and restart the bot."
+)
+DIGEST_USAGE = N_("Send /digest for a digest here, or /digest @channel to post one there.")
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where digests go: a chat, how to call it, and the language to write in."""
+
+    chat_id: int
+    name: str | None
+    language: str
+
+
+async def _reply(update: Update, context: Context, texts: Sequence[str], what: str) -> None:
+    """Answer a command once, even when the update is replayed after a crash."""
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None and chat is not None
+    store = services(context).store
+    for index, text in enumerate(texts):
+        key = f"u{update.update_id}:{what}:{chat.id}:{index}"
+        if await store.sent(key) is None:
+            sent = await message.reply_text(text)
+            await store.record_sent(key, chat.id, sent.message_id)
+
+
+def _language(update: Update, context: Context) -> str:
+    user = update.effective_user
+    fallback = services(context).config.bot.language
+    return normalize_language(user.language_code if user else None, fallback)
+
+
+async def _destination(update: Update, context: Context, refs: Sequence[str]) -> Destination:
+    """The chat named in the command, else the chat it was sent in."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    language = _language(update, context)
+    if not refs and chat.type == Chat.PRIVATE:
+        return Destination(chat.id, user.full_name, language)
+    ref: str | int = refs[0] if refs else chat.id
+    try:
+        target = await resolve(context, ref)
+    except TargetError as exc:
+        reason = exc.problem.render(language)
+        raise ScheduleError(Problem(BAD_TARGET, {"ref": str(ref), "reason": reason})) from None
+    return Destination(target.chat_id, target.display, target.language)
+
+
+@admin_only
+async def add_schedule(update: Update, context: Context) -> None:
+    """Add a digest schedule: /schedule "CRON" [@target] [time zone]."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    svc = services(context)
+    _ = gettext_for(user.language_code)
+    words = (message.text or "").split(maxsplit=1)
+    text = words[1] if len(words) > 1 else ""
+    now = clock_of(context.application)
+    try:
+        request = schedules.parse_request(text)
+        zone = request.zone or _default_zone(svc)
+        schedules.check(request.cron, zone, now)
+        where = await _destination(update, context, [request.ref] if request.ref else [])
+    except ScheduleError as exc:
+        await svc.store.audit(user.id, "schedule", result="refused", detail=text[:200])
+        await _reply(update, context, [exc.render(user.language_code)], "schedule")
+        return
+    schedule, created = await svc.store.add_schedule(
+        request.cron, zone, where.chat_id, at=timestamp(now), target_name=where.name,
+        language=where.language, created_by=user.id, origin=f"u{update.update_id}",
+    )  # fmt: skip
+    _register(context.application, svc, schedule)
+    if created:
+        await svc.store.audit(
+            user.id,
+            "schedule",
+            target=str(where.chat_id),
+            detail=f"#{schedule.id} {schedule.cron} {schedule.timezone}",
+        )
+    text = "✅ " + _("Digests scheduled:") + "\n" + schedules.describe(schedule, now, _)
+    await _reply(update, context, [text], "schedule")
+
+
+@admin_only
+async def list_schedules(update: Update, context: Context) -> None:
+    """List the digest schedules with their next run, each in its own time zone."""
+    user = update.effective_user
+    _ = gettext_for(user.language_code if user else None)
+    now = clock_of(context.application)
+    found = await services(context).store.schedules()
+    if not found:
+        text = _("No digest schedules yet. Add one: {example}")
+        await _reply(
+            update, context, [text.format(example=escape(schedules.EXAMPLE))], "schedules"
+        )
+        return
+    lines = ["🗓 <b>" + escape(_("Digest schedules")) + "</b>"]
+    lines += [schedules.describe(schedule, now, _) for schedule in found]
+    await _reply(update, context, split_messages(lines), "schedules")
+
+
+@admin_only
+async def remove_schedule(update: Update, context: Context) -> None:
+    """Remove a digest schedule: /unschedule ID."""
+    user = update.effective_user
+    assert user is not None
+    svc = services(context)
+    _ = gettext_for(user.language_code)
+    args = context.args or []
+    number = args[0].lstrip("#") if len(args) == 1 else ""
+    schedule = await svc.store.schedule(int(number)) if number.isdigit() else None
+    if schedule is None or schedule.is_default:
+        if not number.isdigit():
+            problem = UNSCHEDULE_USAGE
+        else:
+            problem = DEFAULT_SCHEDULE if schedule else NO_SUCH_SCHEDULE
+        await svc.store.audit(user.id, "unschedule", result="refused", detail=" ".join(args))
+        await _reply(update, context, [_(problem).format(id=number)], "unschedule")
+        return
+    if await svc.store.remove_schedule(schedule.id):
+        await svc.store.audit(
+            user.id,
+            "unschedule",
+            target=str(schedule.target_chat),
+            detail=f"#{schedule.id} {schedule.cron} {schedule.timezone}",
+        )
+    schedules.unregister(context.application, schedule.id)
+    text = _("Schedule #{id} removed: no more digests <code>{cron}</code> → {target}.").format(
+        id=schedule.id, cron=escape(schedule.cron), target=schedules.target_name(schedule, _)
+    )
+    await _reply(update, context, [text], "unschedule")
+
+
+@admin_only
+async def digest_now(update: Update, context: Context) -> None:
+    """Send a digest now: here, or to the chat given as /digest @channel."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    svc = services(context)
+    _ = gettext_for(user.language_code)
+    refs, words = split_targets(context.args or [])
+    try:
+        if words or len(refs) > 1:
+            raise ScheduleError(Problem(DIGEST_USAGE))
+        where = await _destination(update, context, refs)
+    except ScheduleError as exc:
+        await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
+        await _reply(update, context, [exc.render(user.language_code)], "digest")
+        return
+    now = clock_of(context.application)
+    request = DigestRequest(
+        None, where.chat_id, where.language, schedules.zone(_default_zone(svc)), now, now
+    )
+    _claimed, error = await send_digest(
+        context, request, sent_key=f"u{update.update_id}:digest:{where.chat_id}"
+    )
+    await svc.store.audit(
+        user.id,
+        "digest",
+        target=str(where.chat_id),
+        result="failed" if error else "ok",
+        detail=error,
+    )
+    name = escape(where.name or str(where.chat_id))
+    if error:
+        text = _("The digest could not be sent to {target}: {reason}").format(
+            target=name, reason=escape(error)
+        )
+        await _reply(update, context, [text], "digest")
+    elif where.chat_id != chat.id:
+        await _reply(
+            update, context, [_("Digest sent to {target}.").format(target=name)], "digest"
+        )
+
+
+HANDLERS: list[Any] = [
+    CommandHandler("digest", digest_now),
+    CommandHandler("schedule", add_schedule),
+    CommandHandler("schedules", list_schedules),
+    CommandHandler("unschedule", remove_schedule),
+]
+
+COMMANDS = [
+    CommandInfo("digest", N_("Send a digest of the poll results now"), "/digest @plantnews", True),
+    CommandInfo(
+        "schedule",
+        N_("Schedule digests: cron, channel, time zone"),
+        '/schedule "0 20 * * *" @plantnews Europe/Moscow',
+        True,
+    ),
+    CommandInfo(
+        "schedules", N_("List the digest schedules and their next run"), "/schedules", True
+    ),
+    CommandInfo("unschedule", N_("Remove a digest schedule"), "/unschedule 3", True),
+]

@@ -1,0 +1,351 @@
+"""One digest: composed from stored counts, compared with the previous digest to the same
+chat, rendered as HTML (split at Telegram's limits) with a PNG chart, claimed, then sent.
+
+Only kept counts, snapshots and digest items are read: a digest never scans the answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.constants import MessageLimit
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from bot import schedules
+from bot.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
+from bot.chats import failure_reason, note_failure
+from bot.results import CampaignResult, combine, option_key
+from bot.services import services
+from bot.texts import Gettext, bar, bold, escape, gettext_for, percent
+from storage import Store
+from storage.digests import DigestItem
+from storage.polls import PollCounts
+
+log = logging.getLogger(__name__)
+Context = CallbackContext[Any, Any, Any, Any]
+
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
+MAX_CAMPAIGNS = 30
+TREND_POINTS = 60  # per poll: snapshots are thinned to about this many
+FIRST_LOOKBACK = timedelta(days=1)  # closed campaigns a chat's first digest still shows
+
+
+def timestamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+# -- composing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRequest:
+    """Which digest to send where: the schedule (None for /digest) and its due time."""
+
+    schedule_id: int | None
+    target_chat: int
+    language: str
+    timezone: ZoneInfo
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDigest:
+    """One campaign in a digest, with what the previous digest showed of it."""
+
+    result: CampaignResult
+    previous: DigestItem | None
+    readers: int | None  # readers who asked for the article's summary
+    trend: tuple[TrendPoint, ...] = ()
+
+    @property
+    def item(self) -> DigestItem:
+        leaders = self.result.leaders
+        return DigestItem(
+            self.result.campaign.id,
+            self.result.total_voters,
+            tuple((o.key, o.count) for o in self.result.options),
+            leaders[0].key if len(leaders) == 1 else None,
+        )
+
+    def chart(self) -> ChartData:
+        options = tuple(OptionResult(o.label, o.count) for o in self.result.options)
+        return ChartData(
+            self.result.campaign.question, options, self.result.total_voters, self.trend
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    request: DigestRequest
+    campaigns: tuple[CampaignDigest, ...]
+    compared: bool  # there was a previous digest to this chat
+
+
+async def compose(store: Store, request: DigestRequest, *, trends: bool) -> Digest:
+    """Read everything a digest shows from stored counts (answers are never scanned)."""
+    previous = await store.last_sent_digest(request.target_chat)
+    since = previous.claimed_at if previous else timestamp(request.now - FIRST_LOOKBACK)
+    before = await store.digest_items(previous.id) if previous else {}
+    shown = await store.campaigns(closed_since=since, limit=MAX_CAMPAIGNS)
+    names: dict[int | None, str] = {}
+    campaigns: list[CampaignDigest] = []
+    for campaign in sorted(shown, key=lambda c: (c.is_closed, -c.id)):
+        polls = await store.counts_of(campaign.id)
+        for poll in polls:
+            if poll.poll.chat_id not in names:
+                names[poll.poll.chat_id] = await _chat_name(store, poll.poll.chat_id)
+        result = combine(campaign, polls, names)
+        readers = await store.summary_readers(campaign.article_id) if campaign.article_id else None
+        charted = trends and len(campaigns) < MAX_PANELS
+        trend = await _trend(store, result, polls, request.now) if charted else ()
+        campaigns.append(CampaignDigest(result, before.get(campaign.id), readers, trend))
+    return Digest(request, tuple(campaigns), previous is not None)
+
+
+async def _chat_name(store: Store, chat_id: int | None) -> str:
+    chat = await store.chat(chat_id) if chat_id is not None else None
+    return chat.display if chat else str(chat_id)
+
+
+async def _trend(
+    store: Store, result: CampaignResult, polls: Sequence[PollCounts], now: datetime
+) -> tuple[TrendPoint, ...]:
+    """Combined counts over time: each poll's latest snapshot, summed at every moment."""
+    start = result.campaign.created_at // 60
+    bucket = -(-max(1, timestamp(now) // 60 - start) // TREND_POINTS)
+    originals = len(result.campaign.options)
+    events: list[tuple[int, str, dict[str, int]]] = []
+    for poll in polls:
+        keys = {o.persistent_id: option_key(o, originals) for o in poll.options}
+        series = await store.snapshot_series(
+            poll.poll.poll_id, since_minute=start, bucket_minutes=bucket
+        )
+        events += [
+            (
+                snap.minute,
+                poll.poll.poll_id,
+                {keys[pid]: count for pid, count in snap.counts.items() if pid in keys},
+            )
+            for snap in series
+        ]
+    order = [option.key for option in result.options]
+    latest: dict[str, dict[str, int]] = {}
+    points: list[TrendPoint] = []
+    for minute, group in groupby(sorted(events, key=lambda e: e[0]), key=lambda e: e[0]):
+        latest.update((poll_id, counts) for _, poll_id, counts in group)
+        totals = tuple(sum(counts.get(key, 0) for counts in latest.values()) for key in order)
+        points.append(TrendPoint(datetime.fromtimestamp(minute * 60, UTC), totals))
+    if points and points[-1].at < now - timedelta(minutes=1):
+        points.append(TrendPoint(now, tuple(option.count for option in result.options)))
+    return tuple(points)
+
+
+# -- rendering --------------------------------------------------------------------------
+
+
+def render(digest: Digest) -> tuple[str, list[str]]:
+    """The digest's header and one HTML block per campaign."""
+    request = digest.request
+    _ = gettext_for(request.language)
+    opened = sum(not c.result.is_closed for c in digest.campaigns)
+    title = bold(_("Poll digest")) + " · " + schedules.when(request.due_at, request.timezone)
+    counts = _("Open polls: {open} · closed: {closed}").format(
+        open=opened, closed=len(digest.campaigns) - opened
+    )
+    header = f"🗞 {title}\n{counts}"
+    blocks = [_block(c, digest.compared, _) for c in digest.campaigns]
+    return header, blocks or [_("No open polls, and none closed since the last digest.")]
+
+
+def _block(item: CampaignDigest, compared: bool, _: Gettext) -> str:
+    result, previous = item.result, item.previous
+    state = _("closed") if result.is_closed else _("open")
+    if compared and previous is None:
+        state += " · " + _("new")
+    voters = _("{n} voters").format(n=result.total_voters)
+    if previous is not None:
+        voters += " " + _delta(result.total_voters - previous.total, _)
+    lines = [
+        f"📊 {bold(result.campaign.question)}",
+        _("Poll #{id}").format(id=result.campaign.id) + f" · {state} · {voters}",
+    ]
+    for option in result.options:
+        share = option.count / result.total_voters if result.total_voters else 0.0
+        before = previous.count_of(option.key) if previous else None
+        change = f", {option.count - before:+d}" if before not in (None, option.count) else ""
+        lines += [
+            escape(option.label),
+            f"<code>{bar(share)}</code> "
+            f"{percent(option.count, result.total_voters)} ({option.count}{change})",
+        ]
+    lines += _leader_note(item, _)
+    if result.chats:
+        split = [f"{escape(c.chat_name)} {c.total_voters}" for c in result.chats]
+        lines.append("💬 " + _("By chat: {split}").format(split=" · ".join(split)))
+    if item.readers is not None:
+        lines.append("📖 " + _("Summary requested by: {n}").format(n=item.readers))
+    return "\n".join(lines)
+
+
+def _delta(change: int, _: Gettext) -> str:
+    return f"({change:+d})" if change else _("(no new votes)")
+
+
+def _leader_note(item: CampaignDigest, _: Gettext) -> list[str]:
+    """A line when the leader is not the one the previous digest showed."""
+    previous = item.previous
+    if previous is None or previous.total == 0 or item.item.leader == previous.leader:
+        return []
+    labels = {option.key: escape(option.label) for option in item.result.options}
+    now, was = item.item.leader, previous.leader
+    if was is None:
+        assert now is not None
+        return ["🔄 " + _("New leader: {new} (was a tie)").format(new=labels[now])]
+    old = labels.get(was, escape(was.lstrip("#+")))
+    if now is None:
+        return ["🔄 " + _("No single leader any more (was {old})").format(old=old)]
+    return ["🔄 " + _("New leader: {new} (was {old})").format(new=labels[now], old=old)]
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units); tags count too, to be safe."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_messages(parts: Sequence[str], limit: int = MAX_TEXT) -> list[str]:
+    """Pack blocks into as few messages as fit ``limit``, cutting a too long block at lines."""
+    messages: list[str] = []
+    current = ""
+    for part in parts:
+        for piece in _pieces(part, limit):
+            joined = f"{current}\n\n{piece}" if current else piece
+            if utf16_length(joined) <= limit:
+                current = joined
+                continue
+            messages.append(current)
+            current = piece
+    return [*messages, current] if current else messages
+
+
+def _pieces(part: str, limit: int) -> list[str]:
+    if utf16_length(part) <= limit:
+        return [part]
+    pieces: list[str] = []
+    current = ""
+    for line in part.split("\n"):
+        while utf16_length(line) > limit:  # one line past the limit: cut it (never in practice)
+            pieces.append(line[: limit // 2])
+            line = line[limit // 2 :]
+        joined = f"{current}\n{line}" if current else line
+        if current and utf16_length(joined) > limit:
+            pieces.append(current)
+            joined = line
+        current = joined
+    return [*pieces, current] if current else pieces
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    text: str
+    photo: bool = False  # sent with sendPhoto, ``text`` being its caption
+
+
+def plan(digest: Digest, *, chart: bool) -> list[Part]:
+    """The messages of a digest: the chart first (with the whole text as its caption when
+    that fits), then the text split at Telegram's limit."""
+    header, blocks = render(digest)
+    if not chart:
+        return [Part(text) for text in split_messages([header, *blocks])]
+    whole = "\n\n".join([header, *blocks])
+    if utf16_length(whole) <= MAX_CAPTION:
+        return [Part(whole, photo=True)]
+    return [Part(header, photo=True), *(Part(text) for text in split_messages(blocks))]
+
+
+# -- sending ----------------------------------------------------------------------------
+
+
+async def send_digest(
+    context: Context, request: DigestRequest, *, sent_key: str | None = None
+) -> tuple[bool, str | None]:
+    """Claim, compose and send one digest: (claimed, why sending failed if it did).
+
+    The claim is durable before anything is sent, so this digest is never sent twice.
+    ``sent_key`` (for /digest) makes a replayed update skip the messages already sent.
+    """
+    svc = services(context)
+    store, charts = svc.store, svc.config.digest.charts
+    digest_id = await store.claim_digest(
+        request.schedule_id,
+        request.target_chat,
+        timestamp(request.due_at),
+        at=timestamp(request.now),
+    )
+    if digest_id is None:
+        log.info(
+            "digest of schedule %s due %s was claimed before: not sent again",
+            request.schedule_id,
+            request.due_at,
+        )
+        return False, None
+    digest = await compose(store, request, trends=charts)
+    await store.record_digest_items(digest_id, [item.item for item in digest.campaigns])
+    if not digest.campaigns and request.schedule_id is not None and request.target_chat < 0:
+        # Nothing to report: a channel or group is not told so every day.
+        await store.mark_digest_sent(digest_id, at=timestamp(request.now), message_ids=[])
+        return True, None
+    png = await render_png(digest) if charts and digest.campaigns else None
+    ids, error = await _deliver(context, digest, png, sent_key)
+    if ids:
+        await store.mark_digest_sent(digest_id, at=timestamp(request.now), message_ids=ids)
+    return True, error
+
+
+async def render_png(digest: Digest) -> bytes | None:
+    """The digest's chart, drawn in a worker thread; None (text only) if drawing fails."""
+    charts = [item.chart() for item in digest.campaigns]
+    request = digest.request
+    try:
+        return await asyncio.to_thread(
+            render_chart, charts, request.language, timezone=request.timezone
+        )
+    except Exception:  # a chart is a bonus: the digest goes out without it
+        log.exception("could not draw the digest chart")
+        return None
+
+
+async def _deliver(
+    context: Context, digest: Digest, png: bytes | None, sent_key: str | None
+) -> tuple[list[int], str | None]:
+    store = services(context).store
+    chat_id = digest.request.target_chat
+    ids: list[int] = []
+    for index, part in enumerate(plan(digest, chart=png is not None)):
+        key = f"{sent_key}:{index}" if sent_key else None
+        done = await store.sent(key) if key else None
+        if done is not None:
+            ids.append(done.message_id or 0)
+            continue
+        try:
+            if part.photo and png is not None:
+                message = await context.bot.send_photo(chat_id, png, caption=part.text)
+            else:
+                message = await context.bot.send_message(chat_id, part.text)
+        except TelegramError as exc:
+            log.warning("digest to %s failed: %s", chat_id, exc)
+            await note_failure(context, chat_id, exc)
+            return ids, failure_reason(exc, digest.request.language)
+        ids.append(message.message_id)
+        if key:
+            await store.record_sent(key, chat_id, message.message_id)
+    return ids, None
