@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import Chat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 from bot import admin, articles, digests, polls
 from bot.config import Config
+from bot.logs import protect
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
-from bot.services import Services, install
+from bot.services import Services, install, services
+from bot.texts import translate
 from bot.webhook import serve as serve_webhook
 from storage import Store
 
@@ -24,11 +28,14 @@ log = logging.getLogger(__name__)
 
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 # A 429 is retried after its retry_after, never dropped (AIORateLimiter's default is 0).
+# AIORateLimiter paces the overall (~30/s) and per-group (20/min) limits; it does not pace
+# the ~1 message/s per private chat, where a burst is left to the 429 retries.
 RATE_LIMIT_RETRIES = 5
 
 
 def build_bot(config: Config) -> RawUpdatesBot:
     """The Bot API client: HTML by default, flood control with retries on 429."""
+    protect(config.telegram.token)  # request URLs contain it: keep it out of every log
     return RawUpdatesBot(
         token=config.telegram.token,
         base_url=config.telegram.api_url,
@@ -63,13 +70,35 @@ def add_handlers(application: PTBApplication) -> None:
 
 
 async def on_error(update: object, context: Any) -> None:
-    """Log a failed update (never its token-bearing URLs) and tell the pump."""
+    """Log a failed update with an error id, tell whoever asked, and tell the pump."""
     error = context.error
     if error is None:
         return
+    error_id = secrets.token_hex(4)
     update_id = getattr(update, "update_id", None)
-    log.error("update %s failed", update_id, exc_info=error)
+    log.error("update %s failed (error %s)", update_id, error_id, exc_info=error)
     report_handler_error(error)
+    if isinstance(update, Update):
+        await _tell_about_failure(update, context, error_id)
+
+
+async def _tell_about_failure(update: Update, context: Any, error_id: str) -> None:
+    """An admin gets the error id privately; a subscriber an apology, in private only."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if services(context).is_admin(user.id):
+        text = translate(user.language_code, "Something went wrong (error {id}). "
+                         "The details are in the bot's log.", id=error_id)
+    elif chat.type == Chat.PRIVATE:
+        text = translate(user.language_code, "Sorry, something went wrong. "
+                         "Please try again later.")
+    else:
+        return
+    try:
+        await context.bot.send_message(user.id, text, parse_mode=None)
+    except TelegramError as exc:
+        log.warning("could not report error %s to %s: %s", error_id, user.id, exc)
 
 
 async def start_services(application: PTBApplication, config: Config) -> Services:

@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
 from bot.chats import default_target_refs, resolve_all
-from bot.services import services
-from bot.texts import gettext_for
+from bot.services import Services, services
+from bot.texts import gettext_for, normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,24 @@ async def refuse(update: Update) -> None:
     user = update.effective_user
     if message is None:
         return
+    log.info(
+        "refused %s to user %s", (message.text or "?").split(" ", 1)[0], user.id if user else None
+    )
     _ = gettext_for(user.language_code if user else None)
     await message.reply_text(_("Sorry, only the bot's admins can do that."), parse_mode=None)
+
+
+async def remember_language(svc: Services, update: Update) -> None:
+    """Keep a bot admin's language (as their private chat's), so notices reach them in it."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != Chat.PRIVATE or not svc.is_admin(user.id):
+        return
+    language = normalize_language(user.language_code, fallback=svc.config.bot.language)
+    known = await svc.store.chat(user.id)
+    if known is not None and known.language == language:
+        return
+    await svc.store.upsert_chat(user.id, Chat.PRIVATE, None, user.username)
+    await svc.store.set_chat_language(user.id, language)
 
 
 def admin_only(callback: Callback) -> Callback:
@@ -74,9 +90,11 @@ def admin_only(callback: Callback) -> Callback:
     @functools.wraps(callback)
     async def guarded(update: Update, context: Context) -> None:
         user = update.effective_user
-        if not services(context).is_admin(user.id if user else None):
+        svc = services(context)
+        if not svc.is_admin(user.id if user else None):
             await refuse(update)
             return
+        await remember_language(svc, update)
         await callback(update, context)
 
     return guarded
@@ -95,6 +113,7 @@ def admin_or_chat_admin(callback: Callback) -> Callback:
         if not svc.is_admin(user.id) and not await administered_targets(context, user.id):
             await refuse(update)
             return
+        await remember_language(svc, update)
         await callback(update, context)
 
     return guarded

@@ -13,12 +13,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat
+from telegram import (
+    Bot,
+    Chat,
+    ChatMember,
+    ChatMemberAdministrator,
+    ChatMemberBanned,
+    ChatMemberMember,
+    ChatMemberOwner,
+    ChatMemberRestricted,
+    ChatMemberUpdated,
+)
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 
 from bot.services import Services, services
 from bot.texts import N_, Problem, translate
+from storage import Store
 from storage.chats import ChatRecord
 
 log = logging.getLogger(__name__)
@@ -69,17 +80,55 @@ async def resolve(context: Context, ref: str | int) -> Target:
     known = await _known(svc, ref)
     if known is None:
         try:
-            chat = await context.bot.get_chat(ref)
+            known = await learn_chat(context.bot, svc.store, ref)
         except Forbidden:
             problem = Problem(N_("the bot is not a member of this chat"))
             raise TargetError(str(ref), problem) from None
         except BadRequest:
-            raise TargetError(str(ref), Problem(N_("chat not found: check the @username and "
-                                                   "that the bot was added to it"))) from None
-        known = await svc.store.upsert_chat(chat.id, chat.type, chat.title, chat.username)
+            raise TargetError(
+                str(ref),
+                Problem(
+                    N_("chat not found: check the @username and that the bot was added to it")
+                ),
+            ) from None
     if known.type == Chat.PRIVATE:
         raise TargetError(str(ref), Problem(N_("a private chat cannot be a target")))
     return Target(known.chat_id, known.type, known.display, chat_language(svc, known))
+
+
+async def learn_chat(bot: Bot, store: Store, ref: str | int) -> ChatRecord:
+    """Ask Telegram about a chat (getChat, then the bot's own rights there) and store it.
+
+    Raises the TelegramError of getChat; the rights are left unknown when only they fail.
+    """
+    chat = await bot.get_chat(ref)
+    status: str | None = None
+    can_post: bool | None = None
+    if chat.type != Chat.PRIVATE:
+        try:
+            member = await bot.get_chat_member(chat.id, bot.id)
+        except TelegramError as exc:
+            log.info("cannot read the bot's rights in %s: %s", chat.id, exc)
+        else:
+            status, can_post = bot_rights(member, chat.type)
+    return await store.upsert_chat(
+        chat.id, chat.type, chat.title, chat.username, bot_status=status, can_post=can_post
+    )
+
+
+def bot_rights(member: ChatMember, chat_type: str) -> tuple[str, bool]:
+    """The bot's status in a chat as the chats table keeps it, and whether it may post."""
+    if isinstance(member, ChatMemberOwner):
+        return "administrator", True
+    if isinstance(member, ChatMemberAdministrator):
+        return "administrator", bool(member.can_post_messages) or chat_type != Chat.CHANNEL
+    if isinstance(member, ChatMemberRestricted):
+        return "member", member.is_member and member.can_send_messages
+    if isinstance(member, ChatMemberMember):
+        return "member", chat_type != Chat.CHANNEL
+    if isinstance(member, ChatMemberBanned):
+        return "kicked", False
+    return "left", False
 
 
 async def _known(svc: Services, ref: str | int) -> ChatRecord | None:
@@ -137,16 +186,122 @@ async def note_failure(context: Context, chat_id: int, exc: TelegramError) -> No
         chat = await svc.store.chat(chat_id)
         name = chat.display if chat else str(chat_id)
         log.warning("chat %s answers 403: marked gone", chat_id)
-        await tell_admins(context, N_("I can no longer post to {chat}: {reason}"),
-                          chat=name, reason=str(exc))
+        await tell_admins(
+            context, N_("I can no longer post to {chat}: {reason}"), chat=name, reason=str(exc)
+        )
 
 
-async def tell_admins(context: Context, message: str, **params: Any) -> None:
-    """Send a translated notice to every configured admin (failures only logged)."""
+async def tell_admins(
+    context: Context, message: str, *, sent_key: str | None = None, **params: Any
+) -> None:
+    """Send a notice to every configured admin in their language (failures only logged).
+
+    An admin's language is the one auth.remember_language saw last, else the bot's.
+
+    With ``sent_key`` (``u<update id>:<what>``) the notice is replay-safe: an admin who got
+    it for this update does not get it again when the update is handled a second time.
+    """
     svc = services(context)
     for admin in svc.config.bot.admins:
+        key = f"{sent_key}:{admin}" if sent_key else None
+        if key is not None and await svc.store.sent(key) is not None:
+            continue
+        text = translate(chat_language(svc, await svc.store.chat(admin)), message, **params)
         try:
-            await context.bot.send_message(admin, translate(svc.config.bot.language, message,
-                                                             **params), parse_mode=None)
+            sent = await context.bot.send_message(admin, text, parse_mode=None)
         except TelegramError as exc:
             log.warning("could not notify admin %s: %s", admin, exc)
+            continue
+        if key is not None:
+            await svc.store.record_sent(key, admin, sent.message_id)
+
+
+def command_ref(chat: ChatRecord) -> str:
+    """How an admin names this chat in a command: ``@username``, else its id."""
+    return f"@{chat.username}" if chat.username else str(chat.chat_id)
+
+
+def is_configured(svc: Services, chat: ChatRecord) -> bool:
+    """Is this chat one of the configured ``[bot] channels``?"""
+    return any(same_chat(ref, chat) for ref in svc.config.bot.channels)
+
+
+def same_chat(ref: str | int, chat: ChatRecord) -> bool:
+    """Does a configured reference (``@username`` or id) name this chat?"""
+    if isinstance(ref, int):
+        return ref == chat.chat_id
+    name = ref.removeprefix("@").casefold()
+    return chat.username is not None and name == chat.username.casefold()
+
+
+# ---------------------------------------------------------------- the bot joins or leaves
+
+_JOINED = frozenset(
+    {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
+)
+
+
+async def record_membership(context: Context, change: ChatMemberUpdated, sent_key: str) -> None:
+    """A ``my_chat_member`` change in a group or channel: store the bot's status and rights
+    there, and tell the admins when it joined or was removed (``sent_key``: replay-safe)."""
+    status, can_post = bot_rights(change.new_chat_member, change.chat.type)
+    if status in ("left", "kicked"):
+        await _bot_removed(context, change, status, sent_key)
+        return
+    chat = change.chat
+    record = await services(context).store.upsert_chat(
+        chat.id, chat.type, chat.title, chat.username, bot_status=status, can_post=can_post
+    )
+    if change.old_chat_member.status not in _JOINED:
+        await _bot_added(context, change, record, sent_key)
+
+
+async def _bot_added(
+    context: Context, change: ChatMemberUpdated, chat: ChatRecord, sent_key: str
+) -> None:
+    svc = services(context)
+    by = _who(change)
+    log.info("the bot was added to %s (%s) by %s", chat.chat_id, chat.display, by)
+    await svc.store.audit(change.from_user.id, "bot added", target=chat.display, result="ok")
+    if chat.approved or is_configured(svc, chat):
+        message = N_("I was added to {chat} by {user}. It is already one of my targets.")
+    else:
+        message = N_("I was added to {chat} by {user}: send /approve {ref} to post there.")
+    await tell_admins(
+        context,
+        message,
+        sent_key=f"{sent_key}:added",
+        chat=_title(chat),
+        user=by,
+        ref=command_ref(chat),
+    )
+
+
+async def _bot_removed(
+    context: Context, change: ChatMemberUpdated, status: str, sent_key: str
+) -> None:
+    """Mark the chat gone and no longer approved; the admins are told once."""
+    chat = change.chat
+    store = services(context).store
+    record = await store.upsert_chat(
+        chat.id, chat.type, chat.title, chat.username, can_post=False, approved=False
+    )
+    log.info("the bot was removed from %s (%s): %s", chat.id, record.display, status)
+    await store.audit(change.from_user.id, "bot removed", target=record.display, result=status)
+    if await store.mark_gone(chat.id, status):  # False: the admins were told already
+        await tell_admins(
+            context,
+            N_("I was removed from {chat} by {user}."),
+            sent_key=f"{sent_key}:removed",
+            chat=_title(record),
+            user=_who(change),
+        )
+
+
+def _who(change: ChatMemberUpdated) -> str:
+    user = change.from_user
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
+
+
+def _title(chat: ChatRecord) -> str:
+    return f"{chat.title} ({command_ref(chat)})" if chat.title and chat.username else chat.display

@@ -253,7 +253,8 @@ async def test_a_post_interrupted_before_the_reply_resumes_without_reposting(
         assert len(articles_of(bot, channel)) == 1
         assert len(polls_of(bot, channel)) == 1
     assert await post_count(bot) == 2
-    (reply,) = [m for m in bot.messages(ADMIN) if m["sandbox"]["from_bot"]]
+    (error, reply) = [m for m in bot.messages(ADMIN) if m["sandbox"]["from_bot"]]
+    assert error["text"].startswith("Something went wrong (error ")  # the failed first try
     assert "@plantnews: posted" in reply["text"]
 
 

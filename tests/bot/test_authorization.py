@@ -1,0 +1,142 @@
+"""Who may do what: every admin command refused to a subscriber, chat admins in their chats.
+
+The table covers every CommandInfo with ``admin=True`` across ``app.FEATURES``, so a command
+added later is covered without touching this file (it gets the arguments of its example
+unless ARGUMENTS gives better ones).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from bot.admin import all_commands
+from bot.menu import CommandInfo
+from tests.harness import (
+    ADMIN,
+    AUTONEWS,
+    CHANNEL_ADMIN,
+    GROUP,
+    PLANTNEWS,
+    READER,
+    BotHarness,
+)
+
+SEED = "moscow-plant-reboot"
+NEWCHAN = -1009
+REFUSAL = "Sorry, only the bot's admins can do that."
+
+# Realistic arguments: they name things that exist after `setup` (campaign 1, @newchan).
+ARGUMENTS = {
+    "post": f"{SEED}",
+    "poll": f"{SEED} @plantnews",
+    "newpoll": "Best car? | Lada | Moskvich | multi 2d",
+    "close": "1",
+    "export": "1",
+    "digest": "@plantnews",
+    "schedule": '"0 20 * * *" @plantnews Europe/Moscow',
+    "unschedule": "1",
+    "approve": "@newchan",
+    "forget": "@autonews",
+    "language": "@plantnews ru",
+    "audit": "5",
+}
+ADMIN_COMMANDS = [c for c in all_commands() if c.admin]
+
+
+def arguments(command: CommandInfo) -> str:
+    """The table's arguments, else those of the command's own example."""
+    if command.name in ARGUMENTS:
+        return ARGUMENTS[command.name]
+    return command.example.partition(" ")[2]
+
+
+def dump(bot: BotHarness) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, read through a separate read-only connection.
+
+    The pump's update offset (state.update_offset) is left out: it moves with every batch
+    by design and is not something a command changes.
+    """
+    uri = f"file:{bot.config.storage.path}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        rows = {t: sorted(conn.execute(f'SELECT * FROM "{t}"'), key=repr) for t in tables}
+    rows["state"] = [row for row in rows["state"] if row[0] != "update_offset"]
+    return rows
+
+
+def channel_messages(bot: BotHarness) -> dict[int, int]:
+    return {chat: len(bot.messages(chat)) for chat in (PLANTNEWS, AUTONEWS, NEWCHAN)}
+
+
+async def setup(bot: BotHarness) -> None:
+    """A posted article (campaign 1 in two channels) and a chat waiting for approval."""
+    await bot.say(ADMIN, f"/post {SEED}")
+    bot.world.add_chat(NEWCHAN, "channel", "New", "newchan", bot_status="left")
+    bot.world.bot_added(NEWCHAN, ADMIN)
+    await bot.drain()
+
+
+def test_the_table_covers_the_admin_commands() -> None:
+    names = {c.name for c in ADMIN_COMMANDS}
+    assert {"post", "channels", "approve", "forget", "language", "audit"} <= names
+    assert all(arguments(c) for c in ADMIN_COMMANDS if c.name in ARGUMENTS)
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=lambda c: c.name)
+async def test_a_subscriber_is_refused_every_admin_command(
+    bot: BotHarness, command: CommandInfo
+) -> None:
+    await setup(bot)
+    before, posted = dump(bot), channel_messages(bot)
+    sent_before = len(bot.world.calls())
+    texts = {f"/{command.name}", f"/{command.name} {arguments(command)}".strip()}
+
+    for text in sorted(texts):
+        private = await bot.say(READER, text)
+        in_group = await bot.say(READER, text, chat_id=GROUP)
+
+        assert [m["text"] for m in private] == [REFUSAL], text
+        assert all(m.get("text") == REFUSAL for m in in_group), text
+
+    assert dump(bot) == before
+    assert channel_messages(bot) == posted
+    acting = {"sendPoll", "stopPoll", "sendDocument", "sendPhoto", "setMyCommands"}
+    assert not [c for c in bot.world.calls()[sent_before:] if c["method"] in acting]
+    poll = (await bot.store.polls_of(1))[0]
+    assert not poll.is_closed
+
+
+async def test_a_channel_admin_posts_to_their_channel_only(bot: BotHarness) -> None:
+    (reply,) = await bot.say(CHANNEL_ADMIN, f"/post {SEED} @plantnews @autonews")
+
+    assert "@plantnews: posted" in reply["text"]
+    assert "@autonews: not posted" in reply["text"]
+    assert len(bot.messages(PLANTNEWS)) == 2  # the article and its poll
+    assert bot.messages(AUTONEWS) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/approve @plantnews",
+        "/language @plantnews ru",
+        "/channels",
+        "/audit",
+        "/forget @plantnews",
+    ],
+)
+async def test_a_channel_admin_cannot_manage_the_bot(bot: BotHarness, text: str) -> None:
+    before = dump(bot)
+
+    (reply,) = await bot.say(CHANNEL_ADMIN, text)
+
+    assert reply["text"] == REFUSAL
+    assert dump(bot) == before
