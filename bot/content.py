@@ -392,8 +392,9 @@ def render_post(article: LocalizedArticle, *, limit: int = MAX_TEXT) -> list[str
 def render_summary(article: LocalizedArticle, points: tuple[str, ...], language: str) -> str:
     """Bold title, a "Summary" heading, one bullet per point and the source link."""
     _ = gettext_for(language)
-    head = f"{bold(article.title)}\n\n{bold(_('Summary'))}\n"
-    tail = f"\n\n{link(article.source_url, _('Source'))}" if article.source_url else ""
+    heading, source = _("Summary"), _("Source")
+    head = f"{bold(article.title)}\n\n{bold(heading)}\n"
+    tail = f"\n\n{link(article.source_url, source)}" if article.source_url else ""
     kept = list(points)
     while True:
         text = head + "\n".join(f"• {escape(point)}" for point in kept) + tail

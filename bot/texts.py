@@ -1,9 +1,9 @@
 """The one place user-facing text comes from: gettext catalogues plus HTML helpers.
 
 Source strings are English msgids marked with ``_()`` (or ``N_()`` where the language is
-not known yet). Translations live in ``bot/locales/<lang>/LC_MESSAGES/*.po``; every ``.po`` file of a
-language is read and merged, and Babel compiles them in memory at first use, so there is
-no build step and no stale ``.mo`` file.
+not known yet). Translations live in ``bot/locales/<lang>/LC_MESSAGES/*.po``; every
+``.po`` file of a language is read and merged, and Babel compiles them in memory at first
+use, so there is no build step and no stale ``.mo`` file.
 """
 
 from __future__ import annotations
