@@ -26,7 +26,8 @@ from matplotlib.ticker import MaxNLocator
 from bot import texts
 
 MIN_TREND_POINTS = 3
-MAX_PANELS = 6
+# A taller image would be shrunk by Telegram to an unreadable width on a phone.
+MAX_PANELS = 3
 
 WIDTH, DPI = 7.2, 150  # inches: 1080 px wide
 FONT = "DejaVu Sans"  # ships with matplotlib; covers Latin, Cyrillic and Greek

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 

@@ -59,7 +59,7 @@ async def test_failed_migration_leaves_the_version_unchanged(
     broken = (len(real) + 1, "999_broken.sql",
               "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
     monkeypatch.setattr(storage.base, "migrations", lambda: [*real, broken])
-    with pytest.raises(StorageError, match="999_broken.sql"):
+    with pytest.raises(StorageError, match=r"999_broken\.sql"):
         await Store.open(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(real)
