@@ -57,8 +57,9 @@ def build_application(config: Config) -> PTBApplication:
 
 # Feature modules, each exporting HANDLERS (and an on_startup hook). Every handler goes in
 # group 0: an update is handled by the first matching handler, and no two features claim
-# the same command or update type.
-FEATURES = (admin, articles, polls, digests)
+# the same command or update type. Polls come first: votes are by far the most frequent
+# updates, and PTB checks the handlers of a group in order until one matches.
+FEATURES = (polls, admin, articles, digests)
 
 
 def add_handlers(application: PTBApplication) -> None:
