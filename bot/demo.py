@@ -95,12 +95,22 @@ async def until(check: Callable[[], bool], what: str, seconds: float = 20) -> No
         await asyncio.sleep(0.05)
 
 
-async def command(world: World, user_id: int, text: str, replies: int = 1) -> None:
-    """A user writes to the bot privately and waits for ``replies`` new answers."""
+async def command(world: World, user_id: int, text: str) -> None:
+    """A user writes to the bot privately; wait until the bot has handled it and answered.
+
+    The update is confirmed (no longer pending) only once the bot committed its handling,
+    and so after every message it sent for it.
+    """
     before = len(bot_messages(world, user_id))
     world.send(user_id, text)
-    await until(lambda: len(bot_messages(world, user_id)) >= before + replies,
+    await until(lambda: world.pending() == 0 and len(bot_messages(world, user_id)) > before,
                 f"the answer to {text}")
+
+
+def first_reader(world: World, readers: list[int], language: str) -> int:
+    """The first reader who asked for the summary in ``language`` (for the transcript)."""
+    return next((u for u in readers if world.users[u].language_code == language
+                 and bot_messages(world, u)), readers[0])
 
 
 def poll_ids(world: World) -> list[str]:
@@ -153,10 +163,11 @@ async def run_demo(directory: Path, *, readers: int = 300, keep: bool = False,
             progress(f"{readers} subscribers voted over a simulated minute ({actions} actions)")
             await command(world, ADMIN, "/results")
             progress("admin: /results")
-            await command(world, ADMIN, "/digest", replies=2)
+            await command(world, ADMIN, "/digest")
             progress("admin: /digest (text and chart)")
             chart = save_chart(world, ADMIN, directory / "digest-chart.png")
-            text = transcript(world, [CHANNEL, GROUP, ADMIN, people[0]])
+            readers_shown = [first_reader(world, people, "en"), first_reader(world, people, "ru")]
+            text = transcript(world, [CHANNEL, GROUP, ADMIN, *readers_shown])
             echo(text)
             echo(f"chart:    {chart or '(none)'}\ndatabase: {database}")
             if keep:

@@ -10,7 +10,8 @@ from bot.sandbox import World
 from bot.texts import bar, percent
 
 WIDTH = 78
-MAX_TEXT = 420
+MAX_POST = 420  # a channel post is the whole article: show its start
+MAX_TEXT = 2000
 
 
 def transcript(world: World, chat_ids: list[int]) -> str:
@@ -21,9 +22,10 @@ def transcript(world: World, chat_ids: list[int]) -> str:
 
 def _chat_block(world: World, chat_id: int) -> str:
     data = world.chat(chat_id)
+    limit = MAX_POST if data["chat"].get("type") != "private" else MAX_TEXT
     lines = [_heading(data["chat"])]
     for message in data["messages"]:
-        lines.extend(_message_lines(world, message))
+        lines.extend(_message_lines(world, message, limit))
     return "\n".join(lines)
 
 
@@ -35,19 +37,19 @@ def _heading(chat: dict[str, Any]) -> str:
     return f"{title:━^{WIDTH}}"
 
 
-def _message_lines(world: World, message: dict[str, Any]) -> list[str]:
+def _message_lines(world: World, message: dict[str, Any], limit: int) -> list[str]:
     sender = "bot" if message["sandbox"]["from_bot"] else _sender(message)
     if "poll" in message:
         return _poll_lines(world, message["poll"]["id"], sender)
     if "photo" in message:
         caption = message.get("caption", "")
-        return [f"[{sender}] 🖼  chart (PNG)" + (f" — {_short(caption, 120)}" if caption else "")]
+        return _wrapped(f"[{sender}] ", "🖼  [chart, PNG]\n" + _short(caption, limit))
     if "document" in message:
         return [f"[{sender}] 📎 {message['document'].get('file_name', 'document')}"]
     text = message.get("text")
     if text is None:
         return []
-    lines = _wrapped(f"[{sender}] ", _short(text, MAX_TEXT))
+    lines = _wrapped(f"[{sender}] ", _short(text, limit))
     for row in message.get("reply_markup", {}).get("inline_keyboard", []):
         for button in row:
             target = button.get("url") or button.get("callback_data", "")
