@@ -26,7 +26,7 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import ChatMemberHandler, CommandHandler, ContextTypes, filters
 
-from bot.auth import admin_only, remember_language
+from bot.auth import admin_only, administered_targets, remember_language
 from bot.chats import (
     TargetError,
     command_ref,
@@ -110,6 +110,9 @@ async def show_help(update: Update, context: Context) -> None:
     if admin:
         lines += ["", bold(_("Admin commands:"))]
         lines += [_help_line(c, _) for c in commands_for(True) if c.admin]
+    elif await administered_targets(context, user.id):
+        lines += ["", bold(_("In the chats you administer:"))]
+        lines += [_help_line(c, _) for c in commands_for(True) if c.chat_admin]
     await _reply_lines(update, context, lines, "help")
 
 

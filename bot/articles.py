@@ -407,6 +407,7 @@ COMMANDS = [
         N_("Post an article and its poll to channels"),
         "/post moscow-plant-reboot @mychannel",
         True,
+        chat_admin=True,
     ),
     CommandInfo("articles", N_("List the articles the bot can post"), "/articles", True),
     CommandInfo(

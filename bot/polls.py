@@ -426,17 +426,21 @@ COMMANDS = [
         N_("Send an article's poll to channels"),
         "/poll moscow-plant-reboot @mychannel",
         True,
+        chat_admin=True,
     ),
     CommandInfo(
         "newpoll",
         N_("Create a poll: question | options | settings"),
         "/newpoll Best car? | Lada | Moskvich | multi 2d",
         True,
+        chat_admin=True,
     ),
-    CommandInfo("polls", N_("Open and recently closed polls"), "/polls", True),
+    CommandInfo("polls", N_("Open and recently closed polls"), "/polls", True, chat_admin=True),
     CommandInfo("results", N_("Results of a poll, per chat and combined"), "/results 3", False),
-    CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True),
-    CommandInfo("export", N_("Download a poll's results as CSV"), "/export 3", True),
+    CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True, chat_admin=True),
+    CommandInfo(
+        "export", N_("Download a poll's results as CSV"), "/export 3", True, chat_admin=True
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ from tests.harness import (
     ADMIN,
     ADMIN_RU,
     AUTONEWS,
+    CHANNEL_ADMIN,
     GROUP,
     PLANTNEWS,
     READER,
@@ -94,6 +95,18 @@ async def test_help_shows_a_subscriber_only_their_commands(bot: BotHarness) -> N
     assert "Example: /results 3" in text
     assert "/summary" in text and "/start" in text
     assert "/post" not in text and "Admin commands" not in text
+
+
+async def test_help_shows_a_channel_administrator_what_they_may_do_there(
+    bot: BotHarness,
+) -> None:
+    (reply,) = await bot.say(CHANNEL_ADMIN, "/help")
+
+    text = reply["text"]
+    assert "In the chats you administer:" in text and "Admin commands" not in text
+    for command in ("post", "poll", "newpoll", "close", "polls", "export"):
+        assert f"/{command} — " in text
+    assert "/approve" not in text and "/schedule" not in text
 
 
 async def test_help_shows_an_admin_every_command_with_an_example(bot: BotHarness) -> None:
