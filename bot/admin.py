@@ -22,7 +22,6 @@ from telegram import (
     Chat,
     Update,
 )
-from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import ChatMemberHandler, CommandHandler, ContextTypes, filters
 
@@ -38,7 +37,7 @@ from bot.chats import (
     split_targets,
 )
 from bot.menu import CommandInfo
-from bot.results import reply_once
+from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, SUPPORTED_LANGUAGES, Gettext, bold, escape, gettext_for, translate
 from storage.chats import ChatRecord
@@ -113,7 +112,7 @@ async def show_help(update: Update, context: Context) -> None:
     elif await administered_targets(context, user.id):
         lines += ["", bold(_("In the chats you administer:"))]
         lines += [_help_line(c, _) for c in commands_for(True) if c.chat_admin]
-    await _reply_lines(update, context, lines, "help")
+    await reply_parts(update, context, lines, what="help")
 
 
 def _help_line(command: CommandInfo, _: Gettext) -> str:
@@ -122,18 +121,6 @@ def _help_line(command: CommandInfo, _: Gettext) -> str:
         return line
     example = f"<code>{escape(command.example)}</code>"
     return line + "\n    " + _("Example: {example}").format(example=example)
-
-
-async def _reply_lines(update: Update, context: Context, lines: Sequence[str], what: str) -> None:
-    """Reply with ``lines``, in as few messages as the length limit allows (replay-safe)."""
-    chunks: list[str] = []
-    for line in lines:
-        if chunks and len(chunks[-1]) + 1 + len(line) <= MessageLimit.MAX_TEXT_LENGTH:
-            chunks[-1] += "\n" + line
-        else:
-            chunks.append(line[: MessageLimit.MAX_TEXT_LENGTH])
-    for index, chunk in enumerate(chunks):
-        await reply_once(update, context, chunk, what=f"{what}{index}")
 
 
 # ---------------------------------------------------------------- the bot joins or leaves
@@ -166,7 +153,7 @@ async def list_channels(update: Update, context: Context) -> None:
         lines.append(f"• {escape(str(ref))} — {escape(state)}")
     if len(lines) == 1:
         lines.append(_("None yet: add me to a channel as an admin who may post messages."))
-    await _reply_lines(update, context, lines, "channels")
+    await reply_parts(update, context, lines, what="channels")
 
 
 def _rank(svc: Services, chat: ChatRecord) -> int:
@@ -216,7 +203,7 @@ async def approve_chats(update: Update, context: Context) -> None:
         await reply_once(update, context, escape(_("Send /approve @chat (or a chat id).")))
         return
     lines = [await _approve(context, user.id, ref, user.language_code) for ref in refs]
-    await _reply_lines(update, context, lines, "approve")
+    await reply_parts(update, context, lines, what="approve")
 
 
 async def _approve(context: Context, user_id: int, ref: str, language: str | None) -> str:
@@ -261,7 +248,7 @@ async def forget_chats(update: Update, context: Context) -> None:
         await reply_once(update, context, escape(_("Send /forget @chat (or a chat id).")))
         return
     lines = [await _forget(context, user.id, ref, _) for ref in refs]
-    await _reply_lines(update, context, lines, "forget")
+    await reply_parts(update, context, lines, what="forget")
 
 
 async def _forget(context: Context, user_id: int, ref: str, _: Gettext) -> str:
@@ -335,7 +322,7 @@ async def show_audit(update: Update, context: Context) -> None:
         return
     head = _("Latest admin actions ({timezone} time):").format(timezone=svc.config.bot.timezone)
     lines = [bold(head)] + [_audit_line(svc, entry, _) for entry in entries]
-    await _reply_lines(update, context, lines, "audit")
+    await reply_parts(update, context, lines, what="audit")
 
 
 RESULTS = {"ok": N_("done"), "partial": N_("partly done"), "failed": N_("failed")}

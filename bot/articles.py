@@ -26,6 +26,7 @@ from bot.auth import admin_only, admin_or_chat_admin, administered_targets, may_
 from bot.chats import Target
 from bot.content import Article, Library
 from bot.menu import CommandInfo
+from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, link, normalize_language, translate
 
@@ -104,12 +105,8 @@ async def _deliver_summary(update: Update, context: Context, article: Article) -
     language = reader_language(article, user.language_code)
     points = await asyncio.to_thread(article.summary_points, language)
     text = content.render_summary(article.localized(language), points, language)
-    store = services(context).store
-    key = f"u{update.update_id}:summary"
-    if await store.sent(key) is None:
-        sent = await message.reply_text(text)
-        await store.record_sent(key, sent.chat_id, sent.message_id)
-    await store.record_summary_request(article.id, user.id, language)
+    await reply_once(update, context, text, what="summary")
+    await services(context).store.record_summary_request(article.id, user.id, language)
 
 
 def _ids(library: Library) -> str:
@@ -365,8 +362,7 @@ async def list_articles(update: Update, context: Context) -> None:
     if library.errors:
         mistakes = _("Mistakes in content files: {count} (the log names each one).")
         lines.append(escape(mistakes.format(count=len(library.errors))))
-    for chunk in _chunks(lines):
-        await message.reply_text(chunk)
+    await reply_parts(update, context, lines, what="articles")
 
 
 def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
@@ -377,17 +373,6 @@ def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
         languages=languages, poll=_("yes") if article.poll else _("no"), count=times_posted
     )
     return f"• <code>{escape(article.id)}</code> — {escape(article.title)}\n  {escape(facts)}"
-
-
-def _chunks(lines: Sequence[str], limit: int = content.MAX_TEXT) -> list[str]:
-    """Lines joined into messages of at most ``limit`` characters (markup included)."""
-    chunks: list[str] = []
-    for line in lines:
-        if chunks and len(chunks[-1]) + 1 + len(line) <= limit:
-            chunks[-1] += "\n" + line
-        else:
-            chunks.append(line)
-    return chunks
 
 
 # ---------------------------------------------------------------- wiring

@@ -39,8 +39,16 @@ from telegram.constants import MessageLimit
 
 from bot import summary as summaries
 from bot.pollspec import ContentError as ContentError  # raised by the loader: re-exported
-from bot.pollspec import PollSpec, spec_from_mapping, telegram_length, validate
-from bot.texts import SUPPORTED_LANGUAGES, bold, escape, gettext_for, link, normalize_language
+from bot.pollspec import PollSpec, spec_from_mapping, validate
+from bot.texts import (
+    SUPPORTED_LANGUAGES,
+    bold,
+    escape,
+    gettext_for,
+    link,
+    normalize_language,
+    telegram_length,
+)
 
 ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _PAYLOAD = re.compile(r"s-([a-z0-9][a-z0-9-]{0,39})")

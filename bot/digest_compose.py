@@ -22,9 +22,10 @@ from telegram.ext import CallbackContext
 from bot import schedules
 from bot.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
 from bot.chats import failure_reason, note_failure
+from bot.replies import pack
 from bot.results import CampaignResult, combine, option_key
 from bot.services import services
-from bot.texts import Gettext, bar, bold, escape, gettext_for, percent
+from bot.texts import Gettext, bar, bold, escape, gettext_for, percent, telegram_length
 from storage import Store
 from storage.digests import DigestItem
 from storage.polls import PollCounts
@@ -32,7 +33,6 @@ from storage.polls import PollCounts
 log = logging.getLogger(__name__)
 Context = CallbackContext[Any, Any, Any, Any]
 
-MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
 MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
 MAX_CAMPAIGNS = 30
 TREND_POINTS = 60  # per poll: snapshots are thinned to about this many
@@ -217,43 +217,6 @@ def _leader_note(item: CampaignDigest, _: Gettext) -> list[str]:
     return ["🔄 " + _("New leader: {new} (was {old})").format(new=labels[now], old=old)]
 
 
-def utf16_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units); tags count too, to be safe."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_messages(parts: Sequence[str], limit: int = MAX_TEXT) -> list[str]:
-    """Pack blocks into as few messages as fit ``limit``, cutting a too long block at lines."""
-    messages: list[str] = []
-    current = ""
-    for part in parts:
-        for piece in _pieces(part, limit):
-            joined = f"{current}\n\n{piece}" if current else piece
-            if utf16_length(joined) <= limit:
-                current = joined
-                continue
-            messages.append(current)
-            current = piece
-    return [*messages, current] if current else messages
-
-
-def _pieces(part: str, limit: int) -> list[str]:
-    if utf16_length(part) <= limit:
-        return [part]
-    pieces: list[str] = []
-    current = ""
-    for line in part.split("\n"):
-        while utf16_length(line) > limit:  # one line past the limit: cut it (never in practice)
-            pieces.append(line[: limit // 2])
-            line = line[limit // 2 :]
-        joined = f"{current}\n{line}" if current else line
-        if current and utf16_length(joined) > limit:
-            pieces.append(current)
-            joined = line
-        current = joined
-    return [*pieces, current] if current else pieces
-
-
 @dataclass(frozen=True, slots=True)
 class Part:
     text: str
@@ -265,11 +228,11 @@ def plan(digest: Digest, *, chart: bool) -> list[Part]:
     that fits), then the text split at Telegram's limit."""
     header, blocks = render(digest)
     if not chart:
-        return [Part(text) for text in split_messages([header, *blocks])]
+        return [Part(text) for text in pack([header, *blocks], separator="\n\n")]
     whole = "\n\n".join([header, *blocks])
-    if utf16_length(whole) <= MAX_CAPTION:
+    if telegram_length(whole) <= MAX_CAPTION:
         return [Part(whole, photo=True)]
-    return [Part(header, photo=True), *(Part(text) for text in split_messages(blocks))]
+    return [Part(header, photo=True), *(Part(text) for text in pack(blocks, separator="\n\n"))]
 
 
 # -- sending ----------------------------------------------------------------------------

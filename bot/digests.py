@@ -21,8 +21,9 @@ from bot import schedules
 from bot.auth import admin_only
 from bot.chats import TargetError, resolve, split_targets, tell_admins
 from bot.config import ConfigError
-from bot.digest_compose import DigestRequest, send_digest, split_messages, timestamp
+from bot.digest_compose import DigestRequest, send_digest, timestamp
 from bot.menu import CommandInfo
+from bot.replies import reply_once, reply_parts
 from bot.schedules import ScheduleError
 from bot.services import Services, of_app, services
 from bot.texts import N_, Problem, escape, gettext_for, normalize_language
@@ -204,18 +205,6 @@ class Destination:
     language: str
 
 
-async def _reply(update: Update, context: Context, texts: Sequence[str], what: str) -> None:
-    """Answer a command once, even when the update is replayed after a crash."""
-    message, chat = update.effective_message, update.effective_chat
-    assert message is not None and chat is not None
-    store = services(context).store
-    for index, text in enumerate(texts):
-        key = f"u{update.update_id}:{what}:{chat.id}:{index}"
-        if await store.sent(key) is None:
-            sent = await message.reply_text(text)
-            await store.record_sent(key, chat.id, sent.message_id)
-
-
 def _language(update: Update, context: Context) -> str:
     user = update.effective_user
     fallback = services(context).config.bot.language
@@ -255,7 +244,7 @@ async def add_schedule(update: Update, context: Context) -> None:
         where = await _destination(update, context, [request.ref] if request.ref else [])
     except ScheduleError as exc:
         await svc.store.audit(user.id, "schedule", result="refused", detail=text[:200])
-        await _reply(update, context, [exc.render(user.language_code)], "schedule")
+        await reply_once(update, context, exc.render(user.language_code), what="schedule")
         return
     schedule, created = await svc.store.add_schedule(
         request.cron, zone, where.chat_id, at=timestamp(now), target_name=where.name,
@@ -270,7 +259,7 @@ async def add_schedule(update: Update, context: Context) -> None:
             detail=f"#{schedule.id} {schedule.cron} {schedule.timezone}",
         )
     text = "✅ " + _("Digests scheduled:") + "\n" + schedules.describe(schedule, now, _)
-    await _reply(update, context, [text], "schedule")
+    await reply_once(update, context, text, what="schedule")
 
 
 @admin_only
@@ -282,13 +271,12 @@ async def list_schedules(update: Update, context: Context) -> None:
     found = await services(context).store.schedules()
     if not found:
         text = _("No digest schedules yet. Add one: {example}")
-        await _reply(
-            update, context, [text.format(example=escape(schedules.EXAMPLE))], "schedules"
-        )
+        text = text.format(example=escape(schedules.EXAMPLE))
+        await reply_once(update, context, text, what="schedules")
         return
     lines = ["🗓 <b>" + escape(_("Digest schedules")) + "</b>"]
     lines += [schedules.describe(schedule, now, _) for schedule in found]
-    await _reply(update, context, split_messages(lines), "schedules")
+    await reply_parts(update, context, lines, what="schedules", separator="\n\n")
 
 
 @admin_only
@@ -307,7 +295,7 @@ async def remove_schedule(update: Update, context: Context) -> None:
         else:
             problem = DEFAULT_SCHEDULE if schedule else NO_SUCH_SCHEDULE
         await svc.store.audit(user.id, "unschedule", result="refused", detail=" ".join(args))
-        await _reply(update, context, [_(problem).format(id=number)], "unschedule")
+        await reply_once(update, context, _(problem).format(id=number), what="unschedule")
         return
     if await svc.store.remove_schedule(schedule.id):
         await svc.store.audit(
@@ -320,7 +308,7 @@ async def remove_schedule(update: Update, context: Context) -> None:
     text = _("Schedule #{id} removed: no more digests <code>{cron}</code> → {target}.").format(
         id=schedule.id, cron=escape(schedule.cron), target=schedules.target_name(schedule, _)
     )
-    await _reply(update, context, [text], "unschedule")
+    await reply_once(update, context, text, what="unschedule")
 
 
 @admin_only
@@ -337,7 +325,7 @@ async def digest_now(update: Update, context: Context) -> None:
         where = await _destination(update, context, refs)
     except ScheduleError as exc:
         await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
-        await _reply(update, context, [exc.render(user.language_code)], "digest")
+        await reply_once(update, context, exc.render(user.language_code), what="digest")
         return
     now = clock_of(context.application)
     request = DigestRequest(
@@ -358,11 +346,10 @@ async def digest_now(update: Update, context: Context) -> None:
         text = _("The digest could not be sent to {target}: {reason}").format(
             target=name, reason=escape(error)
         )
-        await _reply(update, context, [text], "digest")
+        await reply_once(update, context, text, what="digest")
     elif where.chat_id != chat.id:
-        await _reply(
-            update, context, [_("Digest sent to {target}.").format(target=name)], "digest"
-        )
+        text = _("Digest sent to {target}.").format(target=name)
+        await reply_once(update, context, text, what="digest")
 
 
 HANDLERS: list[Any] = [

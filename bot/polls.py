@@ -40,7 +40,8 @@ from bot.chats import (
 from bot.config import PrivacyConfig
 from bot.menu import CommandInfo
 from bot.pollspec import PollSpec, send_kwargs, validate
-from bot.results import campaign_result, managed_campaign, render_result, reply_once
+from bot.replies import reply_once
+from bot.results import campaign_result, managed_campaign, render_result
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, escape, gettext_for
 from storage import Store

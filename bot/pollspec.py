@@ -16,7 +16,7 @@ from typing import Any
 from telegram import InputPollOption
 from telegram.constants import PollLimit, PollType
 
-from bot.texts import N_, Problem
+from bot.texts import N_, Problem, telegram_length
 
 MAX_QUESTION = int(PollLimit.MAX_QUESTION_LENGTH)
 MIN_OPTIONS = int(PollLimit.MIN_OPTION_NUMBER)
@@ -127,11 +127,6 @@ class ContentError(Exception):
     def __str__(self) -> str:
         where = f"{self.path}: {self.field}" if self.field else self.path
         return f"{where}: {self.message}"
-
-
-def telegram_length(text: str) -> int:
-    """The length of a text as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem]:

@@ -22,6 +22,7 @@ from telegram.constants import MessageLimit
 from telegram.ext import CallbackContext, ContextTypes
 
 from bot.auth import admin_or_chat_admin, chat_admins, may_manage
+from bot.replies import reply_once
 from bot.services import Services, services
 from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent
 from storage import Store
@@ -238,19 +239,6 @@ def campaign_id_arg(args: list[str] | None) -> int | None:
         return None
     text = args[0].lstrip("#№")
     return int(text) if text.isdigit() else None
-
-
-async def reply_once(update: Update, context: Context, text: str, *, what: str = "reply") -> None:
-    """Reply in the update's chat unless a replay of this update already did (HTML)."""
-    message = update.effective_message
-    if message is None:
-        return
-    store = services(context).store
-    key = f"u{update.update_id}:{what}:{message.chat_id}"
-    if await store.sent(key) is not None:
-        return
-    sent = await message.reply_text(text)
-    await store.record_sent(key, message.chat_id, sent.message_id)
 
 
 async def managed_campaign(

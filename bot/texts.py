@@ -81,6 +81,11 @@ class Problem:
         return translate(language, self.message, **self.params)
 
 
+def telegram_length(text: str) -> int:
+    """The length of a text as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def escape(text: str) -> str:
     """Escape text for Telegram's HTML parse mode (only <, > and & matter there)."""
     return html.escape(text, quote=False)

@@ -1,0 +1,74 @@
+"""Answering a command once: packing text into Telegram-sized messages, replay-safe replies.
+
+A reply is recorded in the ``sent`` ledger under its update, so when the pump replays an
+update after a crash, the user is not answered twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.constants import MessageLimit
+from telegram.ext import CallbackContext
+
+from bot.services import services
+from bot.texts import telegram_length
+
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+Context = CallbackContext[Any, Any, Any, Any]
+
+
+def pack(parts: Sequence[str], *, separator: str = "\n", limit: int = MAX_TEXT) -> list[str]:
+    """Join ``parts`` into as few messages as fit ``limit`` (UTF-16 units, markup counted,
+    to be safe); a part too long on its own is cut between its lines."""
+    messages: list[str] = []
+    current = ""
+    for part in parts:
+        for piece in _pieces(part, limit):
+            joined = f"{current}{separator}{piece}" if current else piece
+            if telegram_length(joined) <= limit:
+                current = joined
+                continue
+            messages.append(current)
+            current = piece
+    return [*messages, current] if current else messages
+
+
+def _pieces(part: str, limit: int) -> list[str]:
+    if telegram_length(part) <= limit:
+        return [part]
+    pieces: list[str] = []
+    current = ""
+    for line in part.split("\n"):
+        while telegram_length(line) > limit:  # a single line past the limit: cut it
+            pieces.append(line[: limit // 2])
+            line = line[limit // 2 :]
+        joined = f"{current}\n{line}" if current else line
+        if current and telegram_length(joined) > limit:
+            pieces.append(current)
+            joined = line
+        current = joined
+    return [*pieces, current] if current else pieces
+
+
+async def reply_once(update: Update, context: Context, text: str, *, what: str = "reply") -> None:
+    """Reply in the update's chat (HTML) unless a replay of this update already did."""
+    message = update.effective_message
+    if message is None:
+        return
+    store = services(context).store
+    key = f"u{update.update_id}:{what}:{message.chat_id}"
+    if await store.sent(key) is not None:
+        return
+    sent = await message.reply_text(text)
+    await store.record_sent(key, message.chat_id, sent.message_id)
+
+
+async def reply_parts(
+    update: Update, context: Context, parts: Sequence[str], *, what: str, separator: str = "\n"
+) -> None:
+    """Reply with ``parts`` packed into as few messages as fit, each sent once."""
+    for index, text in enumerate(pack(parts, separator=separator)):
+        await reply_once(update, context, text, what=f"{what}{index}")
