@@ -76,8 +76,10 @@ def crowd(answers: int, users: int, seed: int) -> list[tuple[int, list[int]]]:
 def start_sandbox() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", TOKEN],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -98,7 +100,7 @@ async def prepare(api_url: str, votes: list[tuple[int, list[int]]]) -> int:
         assert message.poll is not None
         poll_id = message.poll.id
         for start in range(0, len(votes), 5_000):
-            chunk = votes[start:start + 5_000]
+            chunk = votes[start : start + 5_000]
             result = await control.bulk_votes([[u, poll_id, c] for u, c in chunk])
             assert not result["refused"], result["refused"][:3]
         return await control.pending()
@@ -217,8 +219,9 @@ def report(results: list[Result]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--answers", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=1)

@@ -89,11 +89,15 @@ async def _tell_about_failure(update: Update, context: Any, error_id: str) -> No
     if user is None or chat is None:
         return
     if services(context).is_admin(user.id):
-        text = translate(user.language_code, "Something went wrong (error {id}). "
-                         "The details are in the bot's log.", id=error_id)
+        text = translate(
+            user.language_code,
+            "Something went wrong (error {id}). The details are in the bot's log.",
+            id=error_id,
+        )
     elif chat.type == Chat.PRIVATE:
-        text = translate(user.language_code, "Sorry, something went wrong. "
-                         "Please try again later.")
+        text = translate(
+            user.language_code, "Sorry, something went wrong. Please try again later."
+        )
     else:
         return
     try:

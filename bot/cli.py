@@ -61,11 +61,16 @@ def _parser() -> argparse.ArgumentParser:
     backup.set_defaults(func=_backup)
 
     demo = sub.add_parser("demo", help="run the whole mission offline against the sandbox")
-    demo.add_argument("--dir", type=Path, default=Path("pollbot-demo"),
-                      help="where the database, chart and config go (default: pollbot-demo)")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("pollbot-demo"),
+        help="where the database, chart and config go (default: pollbot-demo)",
+    )
     demo.add_argument("--readers", type=int, default=300, help="simulated subscribers")
-    demo.add_argument("--keep", action="store_true",
-                      help="keep the sandbox and the bot running afterwards")
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the sandbox and the bot running afterwards"
+    )
     demo.set_defaults(func=_demo)
 
     sandbox_cli.add_parser(sub)

@@ -103,19 +103,31 @@ async def command(world: World, user_id: int, text: str) -> None:
     """
     before = len(bot_messages(world, user_id))
     world.send(user_id, text)
-    await until(lambda: world.pending() == 0 and len(bot_messages(world, user_id)) > before,
-                f"the answer to {text}")
+    await until(
+        lambda: world.pending() == 0 and len(bot_messages(world, user_id)) > before,
+        f"the answer to {text}",
+    )
 
 
 def first_reader(world: World, readers: list[int], language: str) -> int:
     """The first reader who asked for the summary in ``language`` (for the transcript)."""
-    return next((u for u in readers if world.users[u].language_code == language
-                 and bot_messages(world, u)), readers[0])
+    return next(
+        (
+            u
+            for u in readers
+            if world.users[u].language_code == language and bot_messages(world, u)
+        ),
+        readers[0],
+    )
 
 
 def poll_ids(world: World) -> list[str]:
-    return [m["poll"]["id"] for chat in (CHANNEL, GROUP) for m in bot_messages(world, chat)
-            if "poll" in m]
+    return [
+        m["poll"]["id"]
+        for chat in (CHANNEL, GROUP)
+        for m in bot_messages(world, chat)
+        if "poll" in m
+    ]
 
 
 async def read_summaries(world: World, readers: list[int], share: float) -> int:
@@ -131,17 +143,25 @@ async def vote_for_a_minute(world: World, polls: list[str], readers: int) -> int
     """Six rounds, ten simulated seconds apart: first votes, then changes of mind."""
     actions = 0
     for round_number in range(6):
-        report = simulate(world, polls, users=readers, actions=readers // 2,
-                          change=0.25, retract=0.04, seed=round_number,
-                          first_user_id=FIRST_READER)
+        report = simulate(
+            world,
+            polls,
+            users=readers,
+            actions=readers // 2,
+            change=0.25,
+            retract=0.04,
+            seed=round_number,
+            first_user_id=FIRST_READER,
+        )
         actions += len(report.actions)
         await until(lambda: world.pending() == 0, "the bot to take the votes")
         world.advance(10)
     return actions
 
 
-async def run_demo(directory: Path, *, readers: int = 300, keep: bool = False,
-                   echo: Callable[[str], None] = print) -> DemoResult:
+async def run_demo(
+    directory: Path, *, readers: int = 300, keep: bool = False, echo: Callable[[str], None] = print
+) -> DemoResult:
     """Run the demo; with ``keep``, serve until cancelled after printing the transcript."""
     database = await asyncio.to_thread(_fresh_directory, directory)
     progress = Progress(echo)
@@ -189,12 +209,14 @@ def _fresh_directory(directory: Path) -> Path:
 
 async def serve_forever(sandbox: Sandbox, directory: Path, echo: Callable[[str], None]) -> None:
     (directory / URL_FILE).write_text(sandbox.url, encoding="utf-8")
-    echo(f"\nThe sandbox and the bot keep running at {sandbox.url}. Try, in another shell:\n"
-         f"  pollbot sandbox say {ADMIN} /results\n"
-         f"  pollbot sandbox say {FIRST_READER} /start s-{ARTICLE}\n"
-         f"  pollbot sandbox vote {FIRST_READER + 1} POLL_ID 2   (ids: pollbot sandbox polls)\n"
-         f"  pollbot sandbox show {ADMIN}\n"
-         "Press Ctrl-C to stop.")
+    echo(
+        f"\nThe sandbox and the bot keep running at {sandbox.url}. Try, in another shell:\n"
+        f"  pollbot sandbox say {ADMIN} /results\n"
+        f"  pollbot sandbox say {FIRST_READER} /start s-{ARTICLE}\n"
+        f"  pollbot sandbox vote {FIRST_READER + 1} POLL_ID 2   (ids: pollbot sandbox polls)\n"
+        f"  pollbot sandbox show {ADMIN}\n"
+        "Press Ctrl-C to stop."
+    )
     try:
         await asyncio.Event().wait()
     finally:

@@ -79,8 +79,12 @@ def _wrapped(prefix: str, text: str) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         indent = prefix if not lines else " " * len(prefix)
-        lines.extend(textwrap.wrap(paragraph, WIDTH, initial_indent=indent,
-                                   subsequent_indent=" " * len(prefix)) or [indent.rstrip()])
+        lines.extend(
+            textwrap.wrap(
+                paragraph, WIDTH, initial_indent=indent, subsequent_indent=" " * len(prefix)
+            )
+            or [indent.rstrip()]
+        )
     return lines
 
 

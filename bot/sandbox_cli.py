@@ -22,8 +22,9 @@ DEFAULT_URL_FILE = Path("pollbot-demo") / "sandbox.url"
 
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser("sandbox", help="talk to a running sandbox (pollbot demo --keep)")
-    parser.add_argument("--url", help=f"sandbox address (default: ${URL_ENV} or "
-                                      f"{DEFAULT_URL_FILE})")
+    parser.add_argument(
+        "--url", help=f"sandbox address (default: ${URL_ENV} or {DEFAULT_URL_FILE})"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     say = actions.add_parser("say", help="a user writes to the bot (or in --chat)")
     say.add_argument("user", type=int)
@@ -77,8 +78,11 @@ async def _show(client: SandboxClient, chat: str, last: int = 0) -> str:
     data = await client.chat(int(chat) if chat.lstrip("-").isdigit() else chat)
     lines = []
     for message in data["messages"][-last:]:
-        who = "bot" if message["sandbox"]["from_bot"] else \
-            str((message.get("from") or {}).get("first_name", "?"))
+        who = (
+            "bot"
+            if message["sandbox"]["from_bot"]
+            else str((message.get("from") or {}).get("first_name", "?"))
+        )
         body = message.get("text") or message.get("caption") or _other(message)
         lines.append(f"[{who}] {body}"[: WIDTH * 6])
     return "\n".join(lines) or "(no messages)"
@@ -91,6 +95,7 @@ def _other(message: dict[str, Any]) -> str:
 
 
 def _poll_line(poll: dict[str, Any]) -> str:
-    counts = ", ".join(f"{i}. {o['text']}: {o['voter_count']}"
-                       for i, o in enumerate(poll["options"], 1))
+    counts = ", ".join(
+        f"{i}. {o['text']}: {o['voter_count']}" for i, o in enumerate(poll["options"], 1)
+    )
     return f"{poll['id']}  {poll['question']}  [{counts}]"

@@ -36,8 +36,10 @@ def build_webhook_app(pump: UpdatePump, secret_token: str, path: str) -> Starlet
     async def receive_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not secret_token or not hmac.compare_digest(given, secret_token):
-            log.warning("webhook call with a wrong or missing secret from %s",
-                        request.client.host if request.client else "?")
+            log.warning(
+                "webhook call with a wrong or missing secret from %s",
+                request.client.host if request.client else "?",
+            )
             return PlainTextResponse("forbidden", status_code=403)
         try:
             raw = json.loads(await request.body())
@@ -51,23 +53,34 @@ def build_webhook_app(pump: UpdatePump, secret_token: str, path: str) -> Starlet
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[
-        Route(path, receive_update, methods=["POST"]),
-        Route("/healthz", health, methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route(path, receive_update, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ]
+    )
 
 
 async def serve(pump: UpdatePump, config: Config, stop: asyncio.Event) -> None:
     """Register the webhook with Telegram and serve until ``stop`` is set."""
     hook = config.telegram.webhook
     app = build_webhook_app(pump, hook.secret_token, hook.path)
-    server = uvicorn.Server(uvicorn.Config(app, host=hook.listen, port=hook.port,
-                                           log_level="warning", access_log=False,
-                                           lifespan="off"))
-    await pump.bot.set_webhook(hook.url, secret_token=hook.secret_token,
-                               allowed_updates=list(ALLOWED_UPDATES))
-    log.info("webhook set to %s; listening on %s:%d%s", hook.url, hook.listen, hook.port,
-             hook.path)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=hook.listen,
+            port=hook.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    await pump.bot.set_webhook(
+        hook.url, secret_token=hook.secret_token, allowed_updates=list(ALLOWED_UPDATES)
+    )
+    log.info(
+        "webhook set to %s; listening on %s:%d%s", hook.url, hook.listen, hook.port, hook.path
+    )
     await pump.store.prune_webhook_updates(int(time.time()) - KEEP_HANDLED_SECONDS)
     serving = asyncio.create_task(server.serve())
     stopped = asyncio.create_task(stop.wait())

@@ -128,7 +128,7 @@ class StoreBase:
         try:
             yield
         except BaseException:
-            del self._deferred[self._mark:]
+            del self._deferred[self._mark :]
             if self._savepoint:
                 await self._conn.execute("ROLLBACK TO one_update")
                 await self._conn.execute("RELEASE one_update")

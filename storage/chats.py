@@ -77,8 +77,20 @@ class ChatsMixin(StoreBase):
                 " gone_reported = CASE WHEN ? IN ('administrator', 'member', 'creator')"
                 "   THEN 0 ELSE chats.gone_reported END,"
                 " updated_at = excluded.updated_at",
-                (chat_id, type, title, username, bot_status, can_post, approved, now(),
-                 bot_status, can_post, approved, bot_status),
+                (
+                    chat_id,
+                    type,
+                    title,
+                    username,
+                    bot_status,
+                    can_post,
+                    approved,
+                    now(),
+                    bot_status,
+                    can_post,
+                    approved,
+                    bot_status,
+                ),
             )
         found = await self.chat(chat_id)
         assert found is not None
@@ -124,8 +136,7 @@ class ChatsMixin(StoreBase):
         """Record that the bot lost a chat; True the first time (so admins are told once)."""
         async with self.write() as conn:
             await conn.execute(
-                "UPDATE chats SET bot_status = ?, can_post = 0, updated_at = ?"
-                " WHERE chat_id = ?",
+                "UPDATE chats SET bot_status = ?, can_post = 0, updated_at = ? WHERE chat_id = ?",
                 (status, now(), chat_id),
             )
             cursor = await conn.execute(

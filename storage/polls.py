@@ -309,17 +309,35 @@ class PollsMixin(StoreBase):
             " ON CONFLICT (poll_id) DO UPDATE SET is_closed = excluded.is_closed,"
             " total_voters = excluded.total_voters, updated_at = excluded.updated_at"
             " WHERE polls.is_closed = 0 OR excluded.is_closed = 1",
-            (state.poll_id, state.question, state.type, state.is_anonymous,
-             state.allows_multiple, state.is_closed, state.close_date, state.total_voters,
-             stamp, stamp),
+            (
+                state.poll_id,
+                state.question,
+                state.type,
+                state.is_anonymous,
+                state.allows_multiple,
+                state.is_closed,
+                state.close_date,
+                state.total_voters,
+                stamp,
+                stamp,
+            ),
         )
         await self._write_many(
             "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
             f" SELECT ?, ?, ?, ?, ? WHERE {_NOT_LATE}"
             " ON CONFLICT (poll_id, persistent_id) DO UPDATE SET"
             " voter_count = excluded.voter_count, text = excluded.text",
-            [(state.poll_id, option.persistent_id, position, option.text,
-              option.voter_count, *fresh) for position, option in enumerate(state.options)],
+            [
+                (
+                    state.poll_id,
+                    option.persistent_id,
+                    position,
+                    option.text,
+                    option.voter_count,
+                    *fresh,
+                )
+                for position, option in enumerate(state.options)
+            ],
         )
         counts = {option.persistent_id: option.voter_count for option in state.options}
         await self._write_one(
@@ -409,8 +427,14 @@ class PollsMixin(StoreBase):
             " DO UPDATE SET option_ids = excluded.option_ids,"
             " positions = excluded.positions, updated_at = excluded.updated_at,"
             " is_chat = excluded.is_chat",
-            (poll_id, voter, is_chat, json.dumps(list(option_ids)),
-             json.dumps(list(positions)), now()),
+            (
+                poll_id,
+                voter,
+                is_chat,
+                json.dumps(list(option_ids)),
+                json.dumps(list(positions)),
+                now(),
+            ),
         )
 
     async def answers(self, poll_id: str) -> AsyncIterator[Answer]:

@@ -89,8 +89,7 @@ class Store(ArticlesMixin, ChatsMixin, DigestsMixin, PollsMixin, StoreBase):
         text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
         async with self.write() as conn:
             await conn.execute(
-                "INSERT INTO dead_letters (update_id, raw, error, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO dead_letters (update_id, raw, error, created_at) VALUES (?, ?, ?, ?)",
                 (update_id, text, error[:4000], now()),
             )
 

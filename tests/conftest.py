@@ -33,8 +33,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         handler.flush()
     if not _RUN_LOG.exists():
         return
-    leaks = [line for line in _RUN_LOG.read_text(encoding="utf-8").splitlines()
-             if _TOKEN_SECRET in line]
+    leaks = [
+        line for line in _RUN_LOG.read_text(encoding="utf-8").splitlines() if _TOKEN_SECRET in line
+    ]
     if leaks:
         print(f"\nthe bot token appears in the test run's log ({_RUN_LOG}):")
         print("\n".join(leaks[:5]))

@@ -144,7 +144,10 @@ def start_bot(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "bot", *(args or ("run",)), "--config", str(config)],
-            cwd=config.parent, env=env, stdout=output, stderr=output,
+            cwd=config.parent,
+            env=env,
+            stdout=output,
+            stderr=output,
         )
 
 

@@ -197,9 +197,7 @@ def test_polls_beyond_the_panel_limit_are_counted_in_a_footer() -> None:
 
     assert "More polls not shown: 2" in {text.get_text() for text in figure.texts}
     shown = size_of(render_chart(polls[: charts.MAX_PANELS], "en"))[1]
-    assert size_of(render_chart(polls, "en"))[1] == pytest.approx(
-        shown + 0.45 * charts.DPI, abs=1
-    )
+    assert size_of(render_chart(polls, "en"))[1] == pytest.approx(shown + 0.45 * charts.DPI, abs=1)
 
 
 def test_the_same_data_gives_the_same_bytes_in_any_thread() -> None:

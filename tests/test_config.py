@@ -48,22 +48,25 @@ def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
     ("change", "expected"),
     [
         (('token = "123456:SECRET-token_value"', ""), "telegram.token: missing"),
-        (('token = "123456:SECRET-token_value"', 'token = "123456:ABC"'),
-         "telegram.token: is the example placeholder"),
+        (
+            ('token = "123456:SECRET-token_value"', 'token = "123456:ABC"'),
+            "telegram.token: is the example placeholder",
+        ),
         (("admins = [11111111, 22222222]", 'admins = ["me"]'), "bot.admins: must be a list"),
         (("admins = [11111111, 22222222]", "admins = 11111111"), "bot.admins: must be a list"),
         (("[bot]", "[bot]\ncolour = 1"), "bot.colour: unknown key"),
         (("[storage]", "[storage]\nextra = 1"), "storage.extra: unknown key"),
-        (('path = "db/pollbot.sqlite3"', 'path = "missing/x.sqlite3"'),
-         "storage.path: directory"),
+        (('path = "db/pollbot.sqlite3"', 'path = "missing/x.sqlite3"'), "storage.path: directory"),
         (('path = "db/pollbot.sqlite3"', 'path = "db"'), "storage.path:"),
-        (('channels = ["@mychannel", -1001234567890]', 'channels = ["mychannel"]'),
-         "bot.channels: 'mychannel' is not @username"),
+        (
+            ('channels = ["@mychannel", -1001234567890]', 'channels = ["mychannel"]'),
+            "bot.channels: 'mychannel' is not @username",
+        ),
         (('api_url = "http://127.0.0.1:9/bot"', 'api_url = "ftp://x"'), "telegram.api_url"),
         (("[bot]", '[bot]\ntimezone = "Mars/Olympus"'), "bot.timezone: unknown timezone"),
-        (("[bot]", "[digest]\nschedule = \"every day\"\n[bot]"), "digest.schedule: must be"),
+        (("[bot]", '[digest]\nschedule = "every day"\n[bot]'), "digest.schedule: must be"),
         (("[bot]", "[privacy]\nhash_voters = true\n[bot]"), "privacy.hash_key"),
-        (("[telegram]", "[telegram]\nmode = \"webhook\""), "telegram.webhook.url"),
+        (("[telegram]", '[telegram]\nmode = "webhook"'), "telegram.webhook.url"),
         (("[storage]", "[storage]\n[storage]"), "not valid TOML"),
     ],
 )
@@ -92,8 +95,9 @@ def test_mask_token_hides_the_secret() -> None:
     assert masked.startswith("123456:") and "SECRET-token" not in masked
 
 
-def test_check_config_prints_masked_token(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_config_prints_masked_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("POLLBOT_TOKEN", raising=False)
     assert main(["check-config", str(write(tmp_path, GOOD))]) == 0
     out = capsys.readouterr().out

@@ -1,6 +1,5 @@
 """The content library: the seed article, broken files, rendering and deep-link payloads."""
 
-
 from __future__ import annotations
 
 import re

@@ -1,6 +1,5 @@
 """The automatic summary: real sentences, in source order, within limits, offline."""
 
-
 from __future__ import annotations
 
 import json

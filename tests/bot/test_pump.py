@@ -38,8 +38,15 @@ async def test_bad_updates_go_to_dead_letters_and_the_pump_keeps_going(bot: BotH
     poll_id = await group_poll(bot)
     bot.world.vote(5001, poll_id, [0])
     # PTB 22.8 cannot parse a PollAnswer without option_persistent_ids (Bot API 10.0).
-    bot.world.raw({"poll_answer": {"poll_id": poll_id, "option_ids": [1],
-                                   "user": {"id": 5002, "is_bot": False, "first_name": "X"}}})
+    bot.world.raw(
+        {
+            "poll_answer": {
+                "poll_id": poll_id,
+                "option_ids": [1],
+                "user": {"id": 5002, "is_bot": False, "first_name": "X"},
+            }
+        }
+    )
     bot.world.send(READER, "/boom")
     bot.world.raw({"poll": {"id": "no-such-fields"}})
     bot.world.vote(5003, poll_id, [2])

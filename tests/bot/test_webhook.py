@@ -28,9 +28,11 @@ def free_port() -> int:
 async def webhook_bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, str]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
-    telegram = (f'token = "{sandbox.token}"\napi_url = "{sandbox.api_url}"\nmode = "webhook"\n'
-                f'[telegram.webhook]\nlisten = "127.0.0.1"\nport = {port}\n'
-                f'url = "{url}"\nsecret_token = "{SECRET}"\n')
+    telegram = (
+        f'token = "{sandbox.token}"\napi_url = "{sandbox.api_url}"\nmode = "webhook"\n'
+        f'[telegram.webhook]\nlisten = "127.0.0.1"\nport = {port}\n'
+        f'url = "{url}"\nsecret_token = "{SECRET}"\n'
+    )
     async with bot_harness(sandbox, tmp_path, telegram=telegram) as bot:
         stop = asyncio.Event()
         server = asyncio.create_task(serve(bot.pump, bot.config, stop))
@@ -63,8 +65,9 @@ async def test_updates_are_committed_and_a_redelivery_is_handled_once(
     async with webhook_bot(sandbox, tmp_path) as (bot, url):
         info = await bot.application.bot.get_webhook_info()
         assert info.url == url
-        message = await bot.application.bot.send_poll(GROUP, "Which lineup?", ["A", "B"],
-                                                      is_anonymous=False)
+        message = await bot.application.bot.send_poll(
+            GROUP, "Which lineup?", ["A", "B"], is_anonymous=False
+        )
         assert message.poll is not None
         # The bot's reply takes 1 s; the sandbox gives up after 0.3 s and delivers again.
         sandbox.world.webhook_timeout(0.3, retry_delay=0.05)
@@ -88,9 +91,15 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
     sandbox: Sandbox, tmp_path: Path, header: dict[str, str]
 ) -> None:
     async with webhook_bot(sandbox, tmp_path) as (bot, url):
-        update = {"update_id": 777, "poll_answer": {
-            "poll_id": "p1", "option_ids": [0], "option_persistent_ids": ["0"],
-            "user": {"id": 5, "is_bot": False, "first_name": "Eve"}}}
+        update = {
+            "update_id": 777,
+            "poll_answer": {
+                "poll_id": "p1",
+                "option_ids": [0],
+                "option_persistent_ids": ["0"],
+                "user": {"id": 5, "is_bot": False, "first_name": "Eve"},
+            },
+        }
         async with httpx.AsyncClient() as http:
             response = await http.post(url, json=update, headers=header)
         assert response.status_code == 403

@@ -38,10 +38,12 @@ def answers_before(updates: list[dict[str, Any]], offset: int) -> dict[str, tupl
 def copy_contents(path: Path, poll_id: str) -> tuple[int, dict[str, tuple[int, ...]]]:
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        offset = int(conn.execute("SELECT value FROM state WHERE key = 'update_offset'")
-                     .fetchone()[0])
-        rows = conn.execute("SELECT voter, positions FROM answers WHERE poll_id = ?",
-                            (poll_id,)).fetchall()
+        offset = int(
+            conn.execute("SELECT value FROM state WHERE key = 'update_offset'").fetchone()[0]
+        )
+        rows = conn.execute(
+            "SELECT voter, positions FROM answers WHERE poll_id = ?", (poll_id,)
+        ).fetchall()
     return offset, {voter: tuple(json.loads(positions)) for voter, positions in rows}
 
 
@@ -62,8 +64,11 @@ async def test_backup_while_the_bot_writes_is_consistent(sandbox: Sandbox, tmp_p
     try:
         copies = []
         for index, fraction in enumerate((0.2, 0.5)):
-            await wait_for(lambda f=fraction: sandbox.world.pending() <= total * (1 - f), 60,
-                           "the bot to drain")
+            await wait_for(
+                lambda f=fraction: sandbox.world.pending() <= total * (1 - f),
+                60,
+                "the bot to drain",
+            )
             target = tmp_path / f"copy-{index}.sqlite3"
             code = await asyncio.to_thread(main, ["backup", str(target), "--config", str(config)])
             assert code == 0

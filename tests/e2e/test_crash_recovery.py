@@ -74,7 +74,8 @@ async def test_sigkill_while_draining_loses_and_doubles_nothing(
 
     expected = {
         str(voter): tuple(choice)
-        for voter, choice in sandbox.world.poll(poll_id)["sandbox"]["votes"].items() if choice
+        for voter, choice in sandbox.world.poll(poll_id)["sandbox"]["votes"].items()
+        if choice
     }
     async with await Store.open(tmp_path / "pollbot.sqlite3") as store:
         stored = {a.voter: a.positions async for a in store.answers(poll_id)}

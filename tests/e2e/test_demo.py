@@ -32,12 +32,23 @@ def test_the_demo_runs_the_whole_mission_offline(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = subprocess.run(
         pollbot("demo", "--dir", str(out), "--readers", "150"),
-        cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     text = done.stdout
-    for step in ("sandbox", "pollbot started", "/post moscow-plant-reboot", "Get a summary",
-                 "voted", "/results", "/digest"):
+    for step in (
+        "sandbox",
+        "pollbot started",
+        "/post moscow-plant-reboot",
+        "Get a summary",
+        "voted",
+        "/results",
+        "/digest",
+    ):
         assert step in text
     assert "Plant News @plantnews (channel)" in text and "Plant fans (supergroup)" in text
     assert "📊 Which lineup should the reborn Moscow plant build?" in text
@@ -57,7 +68,10 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     demo = subprocess.Popen(
         pollbot("demo", "--dir", str(out), "--readers", "40", "--keep"),
-        cwd=tmp_path, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     try:
@@ -67,17 +81,29 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
                 break
         url = (out / "sandbox.url").read_text().strip()
         env = {**environment(), "POLLBOT_SANDBOX_URL": url}
-        said = subprocess.run(pollbot("sandbox", "say", "1001", "/polls"),
-                              env=env, capture_output=True, text=True, timeout=30)
+        said = subprocess.run(
+            pollbot("sandbox", "say", "1001", "/polls"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert said.returncode == 0 and "Which lineup" in said.stdout, said.stdout
-        polls = subprocess.run(pollbot("sandbox", "polls"), env=env,
-                               capture_output=True, text=True, timeout=30)
+        polls = subprocess.run(
+            pollbot("sandbox", "polls"), env=env, capture_output=True, text=True, timeout=30
+        )
         poll_id = polls.stdout.split()[0]
-        voted = subprocess.run(pollbot("sandbox", "vote", "777", poll_id, "2"),
-                               env=env, capture_output=True, text=True, timeout=30)
+        voted = subprocess.run(
+            pollbot("sandbox", "vote", "777", poll_id, "2"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert voted.returncode == 0 and poll_id in voted.stdout
-        shown = subprocess.run(pollbot("sandbox", "show", "1001"), env=env,
-                               capture_output=True, text=True, timeout=30)
+        shown = subprocess.run(
+            pollbot("sandbox", "show", "1001"), env=env, capture_output=True, text=True, timeout=30
+        )
         assert "/polls" in shown.stdout
     finally:
         demo.send_signal(signal.SIGINT)

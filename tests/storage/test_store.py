@@ -56,8 +56,11 @@ async def test_failed_migration_leaves_the_version_unchanged(
     path = tmp_path / "db.sqlite3"
     async with await Store.open(path):
         pass
-    broken = (len(real) + 1, "999_broken.sql",
-              "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
+    broken = (
+        len(real) + 1,
+        "999_broken.sql",
+        "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
+    )
     monkeypatch.setattr(storage.base, "migrations", lambda: [*real, broken])
     with pytest.raises(StorageError, match=r"999_broken\.sql"):
         await Store.open(path)
