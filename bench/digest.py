@@ -35,7 +35,8 @@ from bot.charts import render_chart  # noqa: E402
 from bot.digest_compose import DigestRequest, compose, plan  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.digests import DigestItem  # noqa: E402
-from storage.polls import OptionState, PollState, Snapshot  # noqa: E402
+from storage.polls import OptionState, PollState  # noqa: E402
+from storage.snapshots import Snapshot  # noqa: E402
 
 CHATS = ((-1001001, "channel", "plantnews"), (-1001002, "channel", "autonews"),
          (-1002001, "supergroup", None))  # fmt: skip

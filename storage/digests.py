@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.base import StoreBase
-from storage.polls import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,26 +238,3 @@ class DigestsMixin(StoreBase):
         }
 
     # -- trends -------------------------------------------------------------------------
-
-    async def snapshot_series(
-        self, poll_id: str, *, since_minute: int, bucket_minutes: int
-    ) -> list[Snapshot]:
-        """A poll's snapshots thinned to the last one of each ``bucket_minutes`` window,
-        so a long-running poll gives a chart-sized series without decoding every row."""
-        # SQLite takes the bare columns of a MAX() aggregate from the row holding the max.
-        rows = await self._all(
-            "SELECT poll_id, MAX(minute), total, counts FROM snapshots"
-            " WHERE poll_id = ? AND minute >= ? GROUP BY minute / ? ORDER BY 2",
-            (poll_id, since_minute, max(1, bucket_minutes)),
-        )
-        return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
-
-    async def import_snapshots(self, snapshots: Iterable[Snapshot]) -> None:
-        """Store many snapshots at once (imports and benchmarks; the bot writes them one
-        at a time with each poll state)."""
-        async with self.write() as conn:
-            await conn.executemany(
-                "INSERT OR REPLACE INTO snapshots (poll_id, minute, total, counts)"
-                " VALUES (?, ?, ?, ?)",
-                ((s.poll_id, s.minute, s.total, json.dumps(s.counts)) for s in snapshots),
-            )

@@ -1,4 +1,4 @@
-"""SQL of campaigns, polls, option counts, per-voter answers and count snapshots.
+"""SQL of campaigns, polls and their option counts (answers and snapshots: beside it).
 
 Counts are stored as Telegram reports them (``poll`` updates carry a poll's full state),
 so reading a result never scans the answers table.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.base import StoreBase, now
@@ -82,15 +82,6 @@ class PollCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    poll_id: str
-    voter: str
-    is_chat: bool
-    option_ids: tuple[str, ...]
-    positions: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class CampaignSummary:
     """A campaign for a list: its total voters (summed over its polls) and its chats."""
 
@@ -99,25 +90,13 @@ class CampaignSummary:
     chat_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    poll_id: str
-    minute: int
-    total: int
-    counts: dict[str, int]
-
-
 _POLL_COLUMNS = (
     "poll_id, campaign_id, chat_id, message_id, question, type, is_anonymous, "
     "allows_multiple, is_closed, close_date, total_voters"
 )
 _CAMPAIGN_COLUMNS = "id, question, options, spec, article_id, created_by, created_at, closed_at"
-# Snapshot thinning: (bucket, age) in minutes. Points older than ``age`` keep only the
-# latest point of each ``bucket``: one a minute for a day, one an hour for 30 days, then
-# one a day. Each pass only looks at points newer than the previous pass (a watermark).
 # A state that is closed, or whose poll is not closed yet: anything else is a late update.
 _NOT_LATE = "? OR NOT EXISTS (SELECT 1 FROM polls WHERE poll_id = ? AND is_closed = 1)"
-SNAPSHOT_TIERS = ((60, 24 * 60), (24 * 60, 30 * 24 * 60))
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
@@ -291,7 +270,21 @@ class PollsMixin(StoreBase):
                     now(),
                 ),
             )
-            await self._upsert_options(state, only_new=True)
+            # Options seen in an earlier update keep their counts; new ones start here.
+            await conn.executemany(
+                "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, persistent_id) DO NOTHING",
+                [
+                    (
+                        state.poll_id,
+                        option.persistent_id,
+                        position,
+                        option.text,
+                        option.voter_count,
+                    )
+                    for position, option in enumerate(state.options)
+                ],
+            )
 
     async def apply_poll_state(self, state: PollState) -> None:
         """Store a poll's latest full state (idempotent: the latest update wins).
@@ -346,21 +339,6 @@ class PollsMixin(StoreBase):
             (state.poll_id, stamp // 60, state.total_voters, json.dumps(counts), *fresh),
         )
 
-    async def _upsert_options(self, state: PollState, *, only_new: bool) -> None:
-        conflict = (
-            "DO NOTHING"
-            if only_new
-            else "DO UPDATE SET voter_count = excluded.voter_count, text = excluded.text"
-        )
-        await self._conn.executemany(
-            "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
-            f" VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, persistent_id) {conflict}",
-            [
-                (state.poll_id, option.persistent_id, position, option.text, option.voter_count)
-                for position, option in enumerate(state.options)
-            ],
-        )
-
     async def poll(self, poll_id: str) -> PollRecord | None:
         row = await self._one(f"SELECT {_POLL_COLUMNS} FROM polls WHERE poll_id = ?", (poll_id,))
         return None if row is None else _poll(row)
@@ -404,117 +382,3 @@ class PollsMixin(StoreBase):
             (at if at is not None else now(),),
         )
         return [_poll(row) for row in rows]
-
-    # -- answers ------------------------------------------------------------------------
-
-    async def record_answer(
-        self,
-        poll_id: str,
-        voter: str,
-        option_ids: Sequence[str],
-        positions: Sequence[int],
-        *,
-        is_chat: bool = False,
-    ) -> None:
-        """Store a voter's whole current choice; an empty choice is a retraction.
-
-        One upsert for both (a trigger deletes a row whose choice became empty), queued
-        inside a batch: a batch of answers is a single executemany.
-        """
-        await self._write_one(
-            "INSERT INTO answers (poll_id, voter, is_chat, option_ids, positions,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, voter)"
-            " DO UPDATE SET option_ids = excluded.option_ids,"
-            " positions = excluded.positions, updated_at = excluded.updated_at,"
-            " is_chat = excluded.is_chat",
-            (
-                poll_id,
-                voter,
-                is_chat,
-                json.dumps(list(option_ids)),
-                json.dumps(list(positions)),
-                now(),
-            ),
-        )
-
-    async def answers(self, poll_id: str) -> AsyncIterator[Answer]:
-        """Every current answer of a poll, voter by voter (for export and checks)."""
-        await self._sync()
-        async with self._conn.execute(
-            "SELECT poll_id, voter, is_chat, option_ids, positions FROM answers"
-            " WHERE poll_id = ? ORDER BY voter",
-            (poll_id,),
-        ) as cursor:
-            async for row in cursor:
-                yield Answer(
-                    row[0],
-                    row[1],
-                    bool(row[2]),
-                    tuple(json.loads(row[3])),
-                    tuple(json.loads(row[4])),
-                )
-
-    async def import_answers(
-        self, poll_id: str, rows: Iterable[tuple[str, Sequence[str], Sequence[int]]]
-    ) -> None:
-        """Insert many (voter, option_ids, positions) answers at once (imports, benchmarks).
-
-        Counts are not touched: give the poll its counts with ``apply_poll_state``.
-        """
-        stamp = now()
-        async with self.write() as conn:
-            await conn.executemany(
-                "INSERT OR REPLACE INTO answers (poll_id, voter, is_chat, option_ids,"
-                " positions, updated_at) VALUES (?, ?, 0, ?, ?, ?)",
-                (
-                    (poll_id, voter, json.dumps(list(ids)), json.dumps(list(positions)), stamp)
-                    for voter, ids, positions in rows
-                ),
-            )
-
-    async def answer_count(self, poll_id: str) -> int:
-        return int(
-            await self._scalar("SELECT COUNT(*) FROM answers WHERE poll_id = ?", (poll_id,))
-        )
-
-    # -- snapshots ----------------------------------------------------------------------
-
-    async def snapshots(self, poll_id: str, *, since_minute: int = 0) -> list[Snapshot]:
-        rows = await self._all(
-            "SELECT poll_id, minute, total, counts FROM snapshots"
-            " WHERE poll_id = ? AND minute >= ? ORDER BY minute",
-            (poll_id, since_minute),
-        )
-        return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
-
-    async def thin_snapshots(self, at: int | None = None) -> int:
-        """Keep the time series bounded (see SNAPSHOT_TIERS); return how many points went.
-
-        Cheap: each tier only visits the polls updated since its previous pass, and for
-        each of them the range of minutes between the previous pass and this one.
-        """
-        minute = (at if at is not None else now()) // 60
-        removed = 0
-        for bucket, age in SNAPSHOT_TIERS:
-            key = f"snapshots.thinned.{bucket}"
-            since = int(await self._scalar("SELECT value FROM state WHERE key = ?", (key,)) or 0)
-            cutoff = (minute - age) // bucket * bucket
-            if cutoff <= since:
-                continue
-            async with self.write() as conn:
-                cursor = await conn.execute(
-                    "DELETE FROM snapshots WHERE poll_id IN"
-                    " (SELECT poll_id FROM polls WHERE updated_at >= ?)"
-                    " AND minute >= ? AND minute < ? AND EXISTS (SELECT 1 FROM snapshots later"
-                    "   WHERE later.poll_id = snapshots.poll_id"
-                    "   AND later.minute > snapshots.minute"
-                    "   AND later.minute < (snapshots.minute / ? + 1) * ?)",
-                    (since * 60, since, cutoff, bucket, bucket),
-                )
-                removed += max(cursor.rowcount, 0)
-                await conn.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, str(cutoff)),
-                )
-        return removed

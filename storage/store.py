@@ -11,11 +11,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from storage.answers import AnswersMixin
 from storage.articles import ArticlesMixin
 from storage.base import StoreBase, now
 from storage.chats import ChatsMixin
 from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
+from storage.snapshots import SnapshotsMixin
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,15 @@ class SentMessage:
     message_id: int | None
 
 
-class Store(ArticlesMixin, ChatsMixin, DigestsMixin, PollsMixin, StoreBase):
+class Store(
+    AnswersMixin,
+    ArticlesMixin,
+    ChatsMixin,
+    DigestsMixin,
+    PollsMixin,
+    SnapshotsMixin,
+    StoreBase,
+):
     """Every SQL statement of pollbot is a method of this class or of its mixins."""
 
     # -- state --------------------------------------------------------------------------

@@ -77,6 +77,7 @@ async def test_snapshots_stay_bounded(store: Store, monkeypatch: pytest.MonkeyPa
     start = 1_700_000_000 // DAY * DAY
     clock = {"now": start}
     monkeypatch.setattr("storage.polls.now", lambda: clock["now"])
+    monkeypatch.setattr("storage.snapshots.now", lambda: clock["now"])
     for step in range(3 * 24 * 12):  # an update every five minutes for three days
         clock["now"] = start + step * 300
         await store.apply_poll_state(_state("p", (step,)))
