@@ -128,6 +128,14 @@ def _poll(row: sqlite3.Row) -> PollRecord:
     )
 
 
+def _option_rows(state: PollState) -> list[tuple[str, str, int, str, int]]:
+    """(poll_id, persistent_id, position, text, voter_count) of each option of a state."""
+    return [
+        (state.poll_id, option.persistent_id, position, option.text, option.voter_count)
+        for position, option in enumerate(state.options)
+    ]
+
+
 class PollsMixin(StoreBase):
     """Campaigns, polls, counts and answers."""
 
@@ -274,16 +282,7 @@ class PollsMixin(StoreBase):
             await conn.executemany(
                 "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, persistent_id) DO NOTHING",
-                [
-                    (
-                        state.poll_id,
-                        option.persistent_id,
-                        position,
-                        option.text,
-                        option.voter_count,
-                    )
-                    for position, option in enumerate(state.options)
-                ],
+                _option_rows(state),
             )
 
     async def apply_poll_state(self, state: PollState) -> None:
@@ -320,17 +319,7 @@ class PollsMixin(StoreBase):
             f" SELECT ?, ?, ?, ?, ? WHERE {_NOT_LATE}"
             " ON CONFLICT (poll_id, persistent_id) DO UPDATE SET"
             " voter_count = excluded.voter_count, text = excluded.text",
-            [
-                (
-                    state.poll_id,
-                    option.persistent_id,
-                    position,
-                    option.text,
-                    option.voter_count,
-                    *fresh,
-                )
-                for position, option in enumerate(state.options)
-            ],
+            [(*row, *fresh) for row in _option_rows(state)],
         )
         counts = {option.persistent_id: option.voter_count for option in state.options}
         await self._write_one(
