@@ -141,7 +141,7 @@ async def default_target_refs(svc: Services) -> list[str | int]:
     """Configured channels, then approved chats not already among them."""
     refs: list[str | int] = list(svc.config.bot.channels)
     for chat in await svc.store.approved_chats():
-        if chat.chat_id not in refs and (not chat.username or f"@{chat.username}" not in refs):
+        if not any(same_chat(ref, chat) for ref in refs):
             refs.append(chat.chat_id)
     return refs
 
