@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox import World
-from bot.texts import bar, percent
+from bot.texts import bar, percent, shorten
 
 WIDTH = 78
 MAX_POST = 420  # a channel post is the whole article: show its start
@@ -43,13 +43,13 @@ def _message_lines(world: World, message: dict[str, Any], limit: int) -> list[st
         return _poll_lines(world, message["poll"]["id"], sender)
     if "photo" in message:
         caption = message.get("caption", "")
-        return _wrapped(f"[{sender}] ", "🖼  [chart, PNG]\n" + _short(caption, limit))
+        return _wrapped(f"[{sender}] ", "🖼  [chart, PNG]\n" + shorten(caption, limit))
     if "document" in message:
         return [f"[{sender}] 📎 {message['document'].get('file_name', 'document')}"]
     text = message.get("text")
     if text is None:
         return []
-    lines = _wrapped(f"[{sender}] ", _short(text, limit))
+    lines = _wrapped(f"[{sender}] ", shorten(text, limit))
     for row in message.get("reply_markup", {}).get("inline_keyboard", []):
         for button in row:
             target = button.get("url") or button.get("callback_data", "")
@@ -70,7 +70,7 @@ def _poll_lines(world: World, poll_id: str, sender: str) -> list[str]:
     for option in poll["options"]:
         count = option["voter_count"]
         share = count / total if total else 0.0
-        label = _short(option["text"], 44)
+        label = shorten(option["text"], 44)
         lines.append(f"      {label:<44} {bar(share)} {percent(count, total):>4} ({count})")
     return lines
 
@@ -86,10 +86,6 @@ def _wrapped(prefix: str, text: str) -> list[str]:
             or [indent.rstrip()]
         )
     return lines
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def save_chart(world: World, chat_id: int, path: Path) -> Path | None:

@@ -24,7 +24,7 @@ from telegram.ext import CallbackContext, ContextTypes
 from bot.auth import admin_or_chat_admin, chat_admins, may_manage
 from bot.replies import reply_once
 from bot.services import Services, services
-from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent
+from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent, shorten
 from storage import Store
 from storage.base import now
 from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts, PollRecord
@@ -219,15 +219,11 @@ def render_overview(summaries: list[CampaignSummary], language: str | None) -> s
                 id=item.campaign.id,
                 state=state,
                 n=item.voters,
-                question=escape(_shorten(item.campaign.question, 80)),
+                question=escape(shorten(item.campaign.question, 80)),
             )
         )
     lines += ["", _("Details: /results POLL_ID · close: /close POLL_ID")]
     return "\n".join(lines)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # ---------------------------------------------------------------- replying

@@ -86,6 +86,11 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def escape(text: str) -> str:
     """Escape text for Telegram's HTML parse mode (only <, > and & matter there)."""
     return html.escape(text, quote=False)
