@@ -129,6 +129,9 @@ class ApiServer:
         except ApiError as err:
             self._log(method, params, None, err)
             return _error_response(err)
+        except ConnectionResetError:  # the client went away mid-request: not a sandbox bug
+            LOG.debug("client disconnected during %s", method)
+            return web.Response(status=499)  # nginx's "client closed request"; nobody reads it
         except Exception as exc:  # a sandbox bug: answer like Telegram's 500, keep the trace
             LOG.exception("sandbox failed on %s", method)
             bug = ApiError(500, f"Internal Server Error: sandbox bug: {exc!r}")
