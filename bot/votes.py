@@ -1,0 +1,79 @@
+"""Votes as they arrive: ``poll`` and ``poll_answer`` updates stored through the pump.
+
+These two handlers are the hot path of the bot (see bench/ingest.py): each stores what
+Telegram says, idempotently, so a batch replayed after a crash changes nothing. A poll
+update that says its poll closed closes the campaigns it finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from telegram import Poll, Update
+from telegram.ext import ContextTypes
+
+from bot.config import PrivacyConfig
+from bot.services import services
+from storage import Store
+from storage.polls import OptionState, PollState
+
+
+def poll_state(poll: Poll) -> PollState:
+    """The storage view of a Telegram poll."""
+    close_date = int(poll.close_date.timestamp()) if poll.close_date else None
+    return PollState(
+        poll_id=poll.id,
+        question=poll.question,
+        options=tuple(
+            OptionState(option.persistent_id, option.text, option.voter_count)
+            for option in poll.options
+        ),
+        total_voters=poll.total_voter_count,
+        is_closed=poll.is_closed,
+        is_anonymous=poll.is_anonymous,
+        type=poll.type,
+        allows_multiple=poll.allows_multiple_answers,
+        close_date=close_date,
+    )
+
+
+def voter_key(voter_id: int, privacy: PrivacyConfig) -> str:
+    """How a voter is stored: the Telegram id, or a keyed hash of it (privacy switch)."""
+    if not privacy.hash_voters:
+        return str(voter_id)
+    digest = hmac.new(privacy.hash_key.encode(), str(voter_id).encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+async def record_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store the latest full state of a poll (counts by persistent_id, closed or not)."""
+    assert update.poll is not None
+    store = services(context).store
+    await store.apply_poll_state(poll_state(update.poll))
+    if update.poll.is_closed:
+        await close_finished(store, "all polls closed")
+
+
+async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store a voter's current choice in a public poll; an empty choice retracts it."""
+    answer = update.poll_answer
+    assert answer is not None
+    svc = services(context)
+    is_chat = answer.voter_chat is not None
+    voter = answer.voter_chat.id if answer.voter_chat else answer.user.id if answer.user else 0
+    await svc.store.record_answer(
+        answer.poll_id,
+        voter_key(voter, svc.config.privacy),
+        answer.option_persistent_ids,
+        answer.option_ids,
+        is_chat=is_chat,
+    )
+
+
+async def close_finished(store: Store, reason: str) -> list[int]:
+    """Close (and audit) every campaign whose polls are all closed."""
+    closed = await store.close_finished_campaigns()
+    for campaign_id in closed:
+        await store.audit(None, "poll.close", target=f"#{campaign_id}", detail=reason)
+    return closed
