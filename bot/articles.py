@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ContextTypes, filters
 from telegram.helpers import create_deep_linked_url
 
-from bot import chats, content, polls
+from bot import article_view, chats, polls
 from bot.auth import admin_only, admin_or_chat_admin, administered_targets, may_manage
 from bot.chats import Target
 from bot.content import Article, Library
@@ -54,7 +54,7 @@ async def start(update: Update, context: Context) -> None:
             )
         )
         return
-    article_id = content.parse_payload(context.args[0])
+    article_id = article_view.parse_payload(context.args[0])
     article = services(context).library.get(article_id) if article_id else None
     if article is None:
         text = _(
@@ -94,7 +94,8 @@ async def _deliver_summary(update: Update, context: Context, article: Article) -
     user = update.effective_user
     assert message is not None and user is not None
     if message.chat.type != Chat.PRIVATE:
-        url = create_deep_linked_url(context.bot.username, content.summary_payload(article.id))
+        payload = article_view.summary_payload(article.id)
+        url = create_deep_linked_url(context.bot.username, payload)
         _ = gettext_for(user.language_code)
         await message.reply_text(
             _("I send summaries in a private chat: {link}").format(
@@ -104,7 +105,7 @@ async def _deliver_summary(update: Update, context: Context, article: Article) -
         return
     language = reader_language(article, user.language_code)
     points = await asyncio.to_thread(article.summary_points, language)
-    text = content.render_summary(article.localized(language), points, language)
+    text = article_view.render_summary(article.localized(language), points, language)
     await reply_once(update, context, text, what="summary")
     await services(context).store.record_summary_request(article.id, user.id, language)
 
@@ -225,7 +226,7 @@ async def _targets(
 
 def summary_button(bot_username: str, article_id: str, language: str) -> InlineKeyboardMarkup:
     """The "Get a summary" button: a deep link that opens the bot with /start s-<id>."""
-    url = create_deep_linked_url(bot_username, content.summary_payload(article_id))
+    url = create_deep_linked_url(bot_username, article_view.summary_payload(article_id))
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(translate(language, SUMMARY_BUTTON), url=url)]]
     )
@@ -236,7 +237,7 @@ async def _send_article(
 ) -> _Posted:
     """Send every part of the article to one target; parts sent before are skipped."""
     store = services(context).store
-    parts = content.render_post(article.localized(target.language))
+    parts = article_view.render_post(article.localized(target.language))
     button = summary_button(context.bot.username, article.id, target.language)
     ids: list[int] = []
     for index, text in enumerate(parts):

@@ -13,16 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.content import (
-    Article,
-    Library,
-    Translation,
+from bot.article_view import (
     parse_payload,
     render_post,
     render_summary,
     summary_payload,
     visible_length,
 )
+from bot.content import Article, Library, Translation
 from bot.pollspec import validate
 
 ROOT = Path(__file__).resolve().parent.parent

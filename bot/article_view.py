@@ -1,0 +1,109 @@
+"""How an article looks in Telegram: the post split into messages, the summary message,
+and the ``/start s-<id>`` deep-link payload that asks for that summary."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, replace
+
+from telegram.constants import MessageLimit
+
+from bot import summary as summaries
+from bot.content import ARTICLE_ID, LocalizedArticle
+from bot.texts import bold, escape, gettext_for, link, telegram_length
+
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+_PAYLOAD = re.compile(r"s-([a-z0-9][a-z0-9-]{0,39})")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(html_text: str) -> int:
+    """The length of an HTML-mode message as Telegram counts it: tags out, UTF-16 units."""
+    return telegram_length(html.unescape(_TAG.sub("", html_text)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A paragraph of a message: plain text, shown through ``wrap`` (a tag name or '')."""
+
+    text: str
+    wrap: str = ""
+    url: str | None = None
+
+    def html(self) -> str:
+        if self.url is not None:
+            return link(self.url, self.text)
+        return (
+            f"<{self.wrap}>{escape(self.text)}</{self.wrap}>" if self.wrap else escape(self.text)
+        )
+
+
+def render_post(article: LocalizedArticle, *, limit: int = MAX_TEXT) -> list[str]:
+    """The article as HTML messages, split between paragraphs so each fits ``limit``."""
+    _ = gettext_for(article.language)
+    blocks = [_Block(article.title, "b")]
+    if article.lead_given:
+        blocks.append(_Block(article.lead, "i"))
+    blocks += [_Block(p) for p in article.paragraphs]
+    if article.source_url:
+        blocks.append(_Block(_("Source"), url=article.source_url))
+    pieces = [
+        replace(block, text=piece)
+        for block in blocks
+        for piece in summaries.split_to_fit(
+            block.text, limit, article.body_language, measure=telegram_length
+        )
+    ]
+    messages: list[list[_Block]] = []
+    used = 0
+    for block in pieces:
+        size = telegram_length(block.text)
+        if messages and used + 2 + size <= limit:
+            messages[-1].append(block)
+            used += 2 + size
+        else:
+            messages.append([block])
+            used = size
+    return ["\n\n".join(block.html() for block in message) for message in messages]
+
+
+def render_summary(article: LocalizedArticle, points: tuple[str, ...], language: str) -> str:
+    """Bold title, a "Summary" heading, one bullet per point and the source link."""
+    _ = gettext_for(language)
+    heading, source = _("Summary"), _("Source")
+    head = f"{bold(article.title)}\n\n{bold(heading)}\n"
+    tail = f"\n\n{link(article.source_url, source)}" if article.source_url else ""
+    kept = list(points)
+    while True:
+        text = head + "\n".join(f"• {escape(point)}" for point in kept) + tail
+        if visible_length(text) <= MAX_TEXT or not kept:
+            return text
+        if len(kept) > 1:
+            kept.pop()
+        elif len(kept[0]) > 1:
+            excess = visible_length(text) - MAX_TEXT + 1
+            kept = [kept[0][: max(0, len(kept[0]) - excess)].rstrip() + "…"]
+        else:
+            return text  # the title alone is too long: load-time checks prevent this
+
+
+# ---------------------------------------------------------------- deep links
+
+
+def summary_payload(article_id: str) -> str:
+    """The /start payload that asks for an article's summary ("s-<id>").
+
+    Build the link with ``telegram.helpers.create_deep_linked_url(bot_username, payload)``.
+    """
+    if not ARTICLE_ID.fullmatch(article_id):
+        raise ValueError(f"not an article id: {article_id!r}")
+    return f"s-{article_id}"
+
+
+def parse_payload(text: str | None) -> str | None:
+    """The article id of a summary payload, or None for anything else."""
+    if not text:
+        return None
+    match = _PAYLOAD.fullmatch(text)
+    return match.group(1) if match else None
