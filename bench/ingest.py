@@ -139,7 +139,15 @@ async def run_pump(api_url: str, expected: int, directory: Path) -> float:
 async def run_usual(api_url: str, expected: int, directory: Path) -> float:
     """PTB's Updater + the same handlers and store, outside any batch: a commit per write."""
     config = config_for(api_url, directory)
-    application = ApplicationBuilder().token(TOKEN).base_url(api_url).build()
+    # Two getUpdates connections: Updater.stop() makes one more call while the last
+    # long poll may still hold the first (PTB's default of 1 then logs a PoolTimeout).
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(api_url)
+        .get_updates_connection_pool_size(2)
+        .build()
+    )
     for handler in polls.HANDLERS:
         application.add_handler(handler)
     handled = 0
