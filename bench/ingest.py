@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from telegram import Bot, Update
@@ -177,34 +178,9 @@ async def run_usual(api_url: str, expected: int, directory: Path) -> float:
     return elapsed
 
 
-async def run_ceiling(api_url: str, expected: int, directory: Path) -> float:
-    """Fetch batches and throw them away: the cost of getting updates at all."""
+async def drain(api_url: str, expected: int, each: Callable[[dict[str, Any]], object]) -> float:
+    """Fetch batches with a bare HTTP client, call ``each`` on every update, keep nothing."""
     seen, offset = 0, None
-    async with httpx.AsyncClient(base_url=f"{api_url}{TOKEN}/") as http:
-        started = time.perf_counter()
-        while seen < expected:
-            params: dict[str, object] = {"timeout": 0, "limit": 100}
-            if offset is not None:
-                params["offset"] = offset
-            response = await http.post("getUpdates", json=params)
-            batch = json.loads(response.content)["result"]
-            if batch:
-                offset = batch[-1]["update_id"] + 1
-                seen += len(batch)
-        elapsed = time.perf_counter() - started
-        if offset is not None:
-            await http.post("getUpdates", json={"offset": offset, "timeout": 0})
-    return elapsed
-
-
-async def run_parse(api_url: str, expected: int, directory: Path) -> float:
-    """The ceiling's fetch plus PTB's Update.de_json of each update, then discard.
-
-    No handler, no SQLite: the bound on any pump that hands PTB ``Update`` objects to
-    ``Application.process_update``, as the pump must.
-    """
-    seen, offset = 0, None
-    bot = Bot(TOKEN, base_url=api_url)
     async with httpx.AsyncClient(base_url=f"{api_url}{TOKEN}/") as http:
         started = time.perf_counter()
         while seen < expected:
@@ -214,7 +190,7 @@ async def run_parse(api_url: str, expected: int, directory: Path) -> float:
             response = await http.post("getUpdates", json=params)
             batch = json.loads(response.content)["result"]
             for raw in batch:
-                Update.de_json(raw, bot)
+                each(raw)
             if batch:
                 offset = batch[-1]["update_id"] + 1
                 seen += len(batch)
@@ -222,6 +198,21 @@ async def run_parse(api_url: str, expected: int, directory: Path) -> float:
         if offset is not None:
             await http.post("getUpdates", json={"offset": offset, "timeout": 0})
     return elapsed
+
+
+async def run_ceiling(api_url: str, expected: int, directory: Path) -> float:
+    """Fetch batches and throw them away: the cost of getting updates at all."""
+    return await drain(api_url, expected, lambda raw: None)
+
+
+async def run_parse(api_url: str, expected: int, directory: Path) -> float:
+    """The ceiling's fetch plus PTB's Update.de_json of each update, then discard.
+
+    No handler, no SQLite: the bound on any pump that hands PTB ``Update`` objects to
+    ``Application.process_update``, as the pump must.
+    """
+    bot = Bot(TOKEN, base_url=api_url)
+    return await drain(api_url, expected, lambda raw: Update.de_json(raw, bot))
 
 
 Runner = Callable[[str, int, Path], Awaitable[float]]
