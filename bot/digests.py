@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackContext, CommandHandler
 
 from bot import schedules
 from bot.auth import admin_only
-from bot.chats import TargetError, resolve, split_targets, tell_admins
+from bot.chats import TargetError, chat_language, resolve, split_targets, tell_admins
 from bot.config import ConfigError
 from bot.digest_compose import DigestRequest, send_digest, timestamp
 from bot.menu import CommandInfo
@@ -55,11 +55,16 @@ def _grace(svc: Services) -> timedelta:
     return timedelta(minutes=svc.config.digest.grace_minutes)
 
 
-def _request(svc: Services, schedule: Schedule, due: datetime, now: datetime) -> DigestRequest:
+async def _request(
+    svc: Services, schedule: Schedule, due: datetime, now: datetime
+) -> DigestRequest:
+    """What to send for a due schedule; without a language of its own (the default
+    schedule to admins), the digest follows its chat's language at the time it is sent."""
+    language = schedule.language or chat_language(svc, await svc.store.chat(schedule.target_chat))
     return DigestRequest(
         schedule.id,
         schedule.target_chat,
-        schedule.language or svc.config.bot.language,
+        language,
         schedules.zone(schedule.timezone),
         due,
         now,
@@ -78,7 +83,7 @@ async def run_due_digest(context: Context) -> None:
     if due is None:
         log.warning("schedule %s ran at %s with nothing due", schedule.id, now)
         return
-    await send_digest(context, _request(svc, schedule, due, now))
+    await send_digest(context, await _request(svc, schedule, due, now))
 
 
 async def catch_up(context: Context, now: datetime) -> int:
@@ -88,7 +93,7 @@ async def catch_up(context: Context, now: datetime) -> int:
     for schedule in await svc.store.schedules():
         due = _missed(schedule, now, _grace(svc))
         if due is not None:
-            claimed, _ = await send_digest(context, _request(svc, schedule, due, now))
+            claimed, _ = await send_digest(context, await _request(svc, schedule, due, now))
             sent += claimed
     return sent
 
@@ -153,12 +158,13 @@ async def sync_default_schedule(context: Context, now: datetime) -> None:
         await svc.store.remove_schedule(stale.id)
 
 
-async def _default_targets(context: Context) -> list[tuple[int, str | None, str]] | None:
-    """The default schedule's chats: ``[digest] target``, or every admin privately."""
+async def _default_targets(context: Context) -> list[tuple[int, str | None, str | None]] | None:
+    """The default schedule's chats: ``[digest] target``, or every admin privately (with
+    no language of their own: each admin gets the digest in the language they use)."""
     svc = services(context)
     ref = svc.config.digest.target
     if ref is None:
-        return [(admin, None, svc.config.bot.language) for admin in svc.config.bot.admins]
+        return [(admin, None, None) for admin in svc.config.bot.admins]
     try:
         target = await resolve(context, ref)
     except TargetError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,6 +134,24 @@ async def test_the_default_schedule_follows_the_config(sandbox: Sandbox, tmp_pat
 
     async with digest_bot(sandbox, tmp_path, clock, digest="charts = true\n") as bot:
         assert await bot.store.schedules() == []
+
+
+async def test_the_default_digest_reaches_each_admin_in_their_language(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = Clock(HOUR - timedelta(minutes=10))
+    async with digest_bot(sandbox, tmp_path, clock, digest='schedule = "0 * * * *"\n') as bot:
+        await post_poll(bot)
+        for admin in (ADMIN, ADMIN_RU):  # after start: the language is looked up when sent
+            await bot.say(admin, "/help")
+        clock.at(HOUR + timedelta(seconds=5))
+        for schedule in await bot.store.schedules():
+            await run_job(bot, schedule.id)
+        english = [text_of(m) for m in bot_posts(bot, ADMIN)]
+        russian = [text_of(m) for m in bot_posts(bot, ADMIN_RU)]
+        assert any("Poll digest" in text for text in english)
+        assert any("Дайджест опросов" in text for text in russian)
+        assert not any("Дайджест" in text for text in english)
 
 
 async def test_a_default_schedule_crontab_cannot_take_is_refused_at_start(
