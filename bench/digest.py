@@ -22,13 +22,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import timed  # noqa: E402  (bench/ is the script's own directory)
 
 import storage.polls  # noqa: E402
 from bot.charts import render_chart  # noqa: E402
@@ -113,16 +114,6 @@ async def _previous_digest(store: Store, now: int) -> None:
     await store.mark_digest_sent(digest_id, at=now - 6 * 3600, message_ids=[1])
 
 
-async def _timed(repeat: int, work: Callable[[], Awaitable[object]]) -> list[float]:
-    await work()  # warm the caches, as a running bot has them
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await work()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def _line(name: str, times: list[float]) -> str:
     return f"{name:<6} median {statistics.median(times):8.1f} ms   worst {max(times):8.1f} ms"
 
@@ -159,10 +150,10 @@ async def main(repeat: int, answers: int, campaigns: int) -> None:
                 return await asyncio.to_thread(render_chart, charts, "en",
                                                timezone=request.timezone)  # fmt: skip
 
-            text_times = await _timed(repeat, text)
-            with_trend = await _timed(repeat, trend)
+            text_times = await timed(repeat, text)
+            with_trend = await timed(repeat, trend)
             trend_times = [max(0.0, t - statistics.median(text_times)) for t in with_trend]
-            chart_times = await _timed(repeat, chart)
+            chart_times = await timed(repeat, chart)
             messages = await text()
             png = await chart()
             print(f"digest: {len(digest.campaigns)} campaigns, {len(messages)} messages "

@@ -19,11 +19,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import timed  # noqa: E402  (bench/ is the script's own directory)
 
 from bot.results import campaign_result, render_result  # noqa: E402
 from storage import Store  # noqa: E402
@@ -86,16 +87,6 @@ async def _grow(
         await store.apply_poll_state(_state(poll_id, counts, stop, public=is_public))
 
 
-async def _timed(repeat: int, work: Callable[[], Awaitable[object]]) -> list[float]:
-    await work()  # warm up caches
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await work()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 async def main(sizes: list[int], repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
@@ -119,8 +110,8 @@ async def main(sizes: list[int], repeat: int) -> None:
                     assert result is not None
                     return render_result(result, "en")
 
-                times = await _timed(repeat, compose)
-                scan = await _timed(3, lambda: store.answer_count(poll_ids[-1]))
+                times = await timed(repeat, compose)
+                scan = await timed(3, lambda: store.answer_count(poll_ids[-1]))
                 assert (await compose()).count("(") >= len(OPTIONS)
                 megabytes = path.stat().st_size / 1e6 + _wal_size(path)
                 print(
