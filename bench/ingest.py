@@ -9,6 +9,7 @@ Four ways, in the same run, against the same sandbox (a separate process on loop
 Every mode drains the same N votes (non-anonymous group poll: poll_answer + poll updates).
 
     python bench/ingest.py [--answers 20000] [--users 5000] [--rounds 1] [--modes pump,...]
+                           [--rtt-ms 0]
 """
 
 from __future__ import annotations
@@ -92,8 +93,12 @@ def start_sandbox() -> tuple[subprocess.Popen[str], str]:
     return process, line.split("=", 1)[1].strip()
 
 
-async def prepare(api_url: str, votes: list[tuple[int, list[int]]]) -> int:
-    """Reset the sandbox, send the poll, queue the votes; return how many updates wait."""
+async def prepare(api_url: str, votes: list[tuple[int, list[int]]], rtt: float) -> int:
+    """Reset the sandbox, send the poll, queue the votes; return how many updates wait.
+
+    With ``rtt`` > 0 every getUpdates is held that many seconds before it is answered, as
+    a network between the bot and the Bot API would (loopback has next to none).
+    """
     control = SandboxClient(api_url.removesuffix("/bot"))
     async with control:
         await control.reset()
@@ -106,6 +111,8 @@ async def prepare(api_url: str, votes: list[tuple[int, list[int]]]) -> int:
             chunk = votes[start : start + 5_000]
             result = await control.bulk_votes([[u, poll_id, c] for u, c in chunk])
             assert not result["refused"], result["refused"][:3]
+        if rtt > 0:  # one rule per call; what a mode leaves is reset with the sandbox
+            await control.fault("slow", method="getUpdates", times=len(votes) + 1000, delay=rtt)
         return await control.pending()
 
 
@@ -224,7 +231,9 @@ MODES: dict[str, Runner] = {
 }
 
 
-async def bench(answers: int, users: int, rounds: int, modes: list[str]) -> list[Result]:
+async def bench(
+    answers: int, users: int, rounds: int, modes: list[str], rtt: float
+) -> list[Result]:
     votes = crowd(answers, users, seed=1)
     process, api_url = start_sandbox()
     results: list[Result] = []
@@ -232,7 +241,7 @@ async def bench(answers: int, users: int, rounds: int, modes: list[str]) -> list
         for _ in range(rounds):
             for mode in modes:
                 runner = MODES[mode]
-                expected = await prepare(api_url, votes)
+                expected = await prepare(api_url, votes, rtt)
                 with tempfile.TemporaryDirectory() as tmp:
                     seconds = await runner(api_url, expected, Path(tmp))
                 results.append(Result(mode, expected, seconds))
@@ -273,13 +282,25 @@ def main() -> None:
         default=",".join(MODES),
         help=f"comma-separated subset of {','.join(MODES)} (default: all)",
     )
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=0.0,
+        help="hold each getUpdates this long, like a network round trip (default: 0)",
+    )
     args = parser.parse_args()
+    if args.rtt_ms < 0:
+        parser.error("--rtt-ms: must be 0 or more")
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     unknown = sorted(set(modes) - set(MODES))
     if unknown or not modes:
         parser.error(f"--modes: unknown {', '.join(unknown) or '(none given)'}")
-    print(f"draining {args.answers} poll answers from {args.users} users, {args.rounds} rounds")
-    report(asyncio.run(bench(args.answers, args.users, args.rounds, modes)))
+    print(
+        f"draining {args.answers} poll answers from {args.users} users, {args.rounds} rounds,"
+        f" getUpdates round trip {args.rtt_ms:g} ms + loopback"
+    )
+    rtt = args.rtt_ms / 1000
+    report(asyncio.run(bench(args.answers, args.users, args.rounds, modes, rtt)))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ def bench(name: str, *args: str) -> str:
 
 
 def test_ingest_reports_every_mode_and_the_ratios() -> None:
-    out = bench("ingest.py", "--answers", "300", "--users", "60")
+    out = bench("ingest.py", "--answers", "300", "--users", "60", "--rtt-ms", "1")
+    assert "getUpdates round trip 1 ms + loopback" in out
     for mode in ("pump", "usual", "ceiling", "parse"):
         assert f"  {mode} " in out and " updates in " in out
     for ratio in ("pump / usual", "pump / ceiling", "parse / ceiling", "pump / parse"):
