@@ -12,11 +12,12 @@ from typing import Any
 from telegram import Chat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 from bot import admin, articles, digests, polls
 from bot.config import Config
+from bot.flood import PacedRateLimiter
 from bot.logs import protect
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
 from bot.services import Services, install, services
@@ -28,8 +29,7 @@ log = logging.getLogger(__name__)
 
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 # A 429 is retried after its retry_after, never dropped (AIORateLimiter's default is 0).
-# AIORateLimiter paces the overall (~30/s) and per-group (20/min) limits; it does not pace
-# the ~1 message/s per private chat, where a burst is left to the 429 retries.
+# The limits themselves are paced by bot/flood.py, a private chat's included.
 RATE_LIMIT_RETRIES = 5
 
 
@@ -44,7 +44,7 @@ def build_bot(config: Config) -> RawUpdatesBot:
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),
-        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
+        rate_limiter=PacedRateLimiter(max_retries=RATE_LIMIT_RETRIES),
     )
 
 

@@ -95,3 +95,31 @@ async def test_a_post_to_30_channels_under_flood_limits_is_delivered_once_each(
         assert [option.voter_count for option in poll.options] == in_telegram
         assert poll.poll.total_voters == VOTERS_PER_POLL
     assert await bot.store.dead_letters() == []
+
+
+async def test_a_burst_to_one_private_chat_is_paced_instead_of_refused(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram wants ~1 message/s in a chat; AIORateLimiter does not pace a private one.
+
+    Six messages to one admin at once, under a chat limit of 4 in any second: unpaced, the
+    fifth and sixth would be answered 429. Paced (3 at once, then 1/s), none is, and a
+    message to another admin does not wait behind them.
+    """
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    for admin in (ADMIN, ADMIN_RU):
+        await bot.say(admin, "/start")
+    bot.world.flood_limits(global_per_sec=30, per_chat_per_sec=4, per_group_per_min=20)
+    first_call = len(bot.world.calls())
+
+    sender = bot.application.bot
+    burst = [sender.send_message(ADMIN, f"notice {n}") for n in range(6)]
+    other = asyncio.ensure_future(sender.send_message(ADMIN_RU, "to the other admin"))
+    await asyncio.gather(*burst, other)
+
+    calls = [c for c in bot.world.calls()[first_call:] if c["method"] == "sendMessage"]
+    assert [c["error_code"] for c in calls if not c["ok"]] == []
+    texts = [m["text"] for m in bot.messages(ADMIN)]
+    assert sorted(texts[-6:]) == [f"notice {n}" for n in range(6)]
+    other_at = next(c["time"] for c in calls if c["params"]["chat_id"] == ADMIN_RU)
+    assert other_at < max(c["time"] for c in calls if c["params"]["chat_id"] == ADMIN)
