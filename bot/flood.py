@@ -20,8 +20,8 @@ from telegram.ext import AIORateLimiter
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 # The calls that post or change a message: what Telegram counts against a chat's limit.
 MESSAGE_METHODS = ("send", "copyMessage", "forwardMessage", "editMessage", "stopPoll")
-PRIVATE_CHAT_INTERVAL = 1.0  # seconds between two messages to one private chat, after
-PRIVATE_CHAT_BURST = 3  # this many sent at once
+PRIVATE_CHAT_BURST = 3  # messages one private chat may get at once...
+PRIVATE_CHAT_INTERVAL = 1.0  # ...then one per this many seconds
 _MAX_TRACKED = 1024  # private chats remembered at once; idle ones are forgotten first
 
 
