@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from telegram.constants import MessageLimit
 
 from bot import summary as summaries
-from bot.content import ARTICLE_ID, LocalizedArticle
+from bot.content import ARTICLE_ID, Library, LocalizedArticle
 from bot.texts import bold, escape, gettext_for, link, telegram_length
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -86,6 +86,11 @@ def render_summary(article: LocalizedArticle, points: tuple[str, ...], language:
             kept = [kept[0][: max(0, len(kept[0]) - excess)].rstrip() + "…"]
         else:
             return text  # the title alone is too long: load-time checks prevent this
+
+
+def article_ids(library: Library) -> str:
+    """The ids of every article, for a message that asks for one ("-" when there is none)."""
+    return ", ".join(article.id for article in library.articles) or "-"
 
 
 # ---------------------------------------------------------------- deep links

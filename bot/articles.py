@@ -1,10 +1,10 @@
-"""Articles: posting them with their poll to channels, serving their summaries, the greeting.
+"""Articles: posting them with their poll to channels, the library, and the wiring.
 
 ``/post`` sends each target the article (split between paragraphs, with a "Get a summary"
 deep link on the last part) and then the article's poll, all polls as one campaign. Every
 message is recorded under its update, so a replayed ``/post`` posts nothing twice.
-``/start s-<id>`` (the deep link) and ``/summary`` give the summary in the reader's
-language and count each reader once.
+``/articles`` lists the library. What readers get (the greeting, ``/start s-<id>`` and
+``/summary``) lives in bot/readers.py; this module registers its handlers too.
 """
 
 from __future__ import annotations
@@ -21,97 +21,19 @@ from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ContextTypes, filters
 from telegram.helpers import create_deep_linked_url
 
-from bot import article_view, chats, polls
+from bot import article_view, chats, polls, readers
 from bot.auth import admin_only, admin_or_chat_admin, administered_targets, may_manage
 from bot.chats import Target
 from bot.content import Article, Library
 from bot.menu import CommandInfo
-from bot.replies import reply_once, reply_parts
+from bot.replies import reply_parts
 from bot.services import Services, of_app, services
-from bot.texts import N_, Gettext, bold, escape, gettext_for, link, normalize_language, translate
+from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 SUMMARY_BUTTON = N_("No time to read? Get a summary")
-
-
-# ---------------------------------------------------------------- greeting and summaries
-
-
-async def start(update: Update, context: Context) -> None:
-    """Greet a user who opens the bot, or send the summary a deep link (s-<id>) asks for."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    _ = gettext_for(user.language_code)
-    if not context.args:
-        await message.reply_text(
-            _(
-                "Hi! I post articles with a short summary and run polls about them. "
-                "Send /help to see what I can do."
-            )
-        )
-        return
-    article_id = article_view.parse_payload(context.args[0])
-    article = services(context).library.get(article_id) if article_id else None
-    if article is None:
-        text = _(
-            "Sorry, this link does not lead to an article I have. "
-            "Send /summary to see the articles whose summary I can send."
-        )
-        await message.reply_text(text, parse_mode=None)
-        return
-    await _deliver_summary(update, context, article)
-
-
-async def send_summary(update: Update, context: Context) -> None:
-    """Send an article's summary in the reader's language: /summary ARTICLE_ID."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    library = services(context).library
-    article = library.get(context.args[0]) if context.args else None
-    if article is None:
-        _ = gettext_for(user.language_code)
-        text = _("Send /summary with the id of an article. The articles: {ids}")
-        await message.reply_text(text.format(ids=_ids(library)), parse_mode=None)
-        return
-    await _deliver_summary(update, context, article)
-
-
-def reader_language(article: Article, language_code: str | None) -> str:
-    """The reader's language when the article has it, else the article's own."""
-    language = normalize_language(language_code, fallback=article.language)
-    return language if language in article.languages else article.language
-
-
-async def _deliver_summary(update: Update, context: Context, article: Article) -> None:
-    """Send the summary in private (once per update) and count the reader (once per user)."""
-    message = update.effective_message
-    user = update.effective_user
-    assert message is not None and user is not None
-    if message.chat.type != Chat.PRIVATE:
-        payload = article_view.summary_payload(article.id)
-        url = create_deep_linked_url(context.bot.username, payload)
-        _ = gettext_for(user.language_code)
-        await message.reply_text(
-            _("I send summaries in a private chat: {link}").format(
-                link=link(url, _("open the summary"))
-            )
-        )
-        return
-    language = reader_language(article, user.language_code)
-    points = await asyncio.to_thread(article.summary_points, language)
-    text = article_view.render_summary(article.localized(language), points, language)
-    await reply_once(update, context, text, what="summary")
-    await services(context).store.record_summary_request(article.id, user.id, language)
-
-
-def _ids(library: Library) -> str:
-    return ", ".join(article.id for article in library.articles) or "-"
 
 
 # ---------------------------------------------------------------- posting
@@ -187,11 +109,11 @@ def _post_problem(
         return _("Send /post to me in a private chat.")
     if not words:
         return _("Usage: /post ARTICLE_ID [@channel ...]. The articles: {ids}").format(
-            ids=_ids(svc.library)
+            ids=article_view.article_ids(svc.library)
         )
     if svc.library.get(words[0]) is None:
         return _("There is no article {id}. The articles: {ids}").format(
-            id=words[0], ids=_ids(svc.library)
+            id=words[0], ids=article_view.article_ids(svc.library)
         )
     if len(words) > 1:
         return _("I did not understand {words}: name channels as @username or -100… ids.").format(
@@ -381,8 +303,8 @@ def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
 _MESSAGES = filters.UpdateType.MESSAGE  # an edited /post must not post again
 
 HANDLERS: list[Any] = [
-    CommandHandler("start", start, filters=_MESSAGES),
-    CommandHandler("summary", send_summary, filters=_MESSAGES),
+    CommandHandler("start", readers.start, filters=_MESSAGES),
+    CommandHandler("summary", readers.send_summary, filters=_MESSAGES),
     CommandHandler("post", post_article, filters=_MESSAGES),
     CommandHandler("articles", list_articles, filters=_MESSAGES),
 ]
