@@ -34,14 +34,23 @@ def _reply_to(chat: ChatState, params: dict[str, Any]) -> int | None:
     raise bad_request("message to be replied not found")
 
 
-def _post(world: World, chat: ChatState, params: dict[str, Any], **fields: Any) -> JSON:
+_Extras = tuple[JSON | None, int | None]
+
+
+def _extras(chat: ChatState, params: dict[str, Any]) -> _Extras:
+    """A send's keyboard and reply target, checked before the send changes anything."""
+    return validate.inline_markup(params.get("reply_markup")), _reply_to(chat, params)
+
+
+def _post(world: World, chat: ChatState, extras: _Extras, **fields: Any) -> JSON:
+    markup, reply_to = extras
     message = world.add_message(
         chat,
         from_user=None if chat.is_channel else world.bot,
         by_bot=True,
         sender_chat=chat.is_channel,
-        reply_markup=validate.inline_markup(params.get("reply_markup")),
-        reply_to=_reply_to(chat, params),
+        reply_markup=markup,
+        reply_to=reply_to,
         **fields,
     )
     return world.message_json(message)
@@ -50,11 +59,10 @@ def _post(world: World, chat: ChatState, params: dict[str, Any], **fields: Any) 
 async def send_message(world: World, params: dict[str, Any]) -> JSON:
     chat = world.chat_for_bot(params["chat_id"], post=True)
     text, entities = validate.message_text(params)
-    validate.inline_markup(params.get("reply_markup"))
     return _post(
         world,
         chat,
-        params,
+        _extras(chat, params),
         text=text,
         entities=entities,
         source=params["text"],
@@ -104,12 +112,12 @@ def _send_file(world: World, params: dict[str, Any], kind: str) -> JSON:
     if not isinstance(source, Upload | str) or source == "":
         raise bad_request(f"there is no {kind} in the request")
     caption, entities = validate.caption(params)
-    validate.inline_markup(params.get("reply_markup"))
+    extras = _extras(chat, params)
     blob = store_file(world, kind, source)
     return _post(
         world,
         chat,
-        params,
+        extras,
         caption=caption,
         caption_entities=entities,
         source=params.get("caption"),
@@ -123,9 +131,9 @@ async def send_poll(world: World, params: dict[str, Any]) -> JSON:
     poll = build_poll(
         str(5_000_000_000_000_000_000 + world.serial()), params, chat.type, world.now()
     )
-    validate.inline_markup(params.get("reply_markup"))
+    extras = _extras(chat, params)
     world.polls[poll.id] = poll
-    result = _post(world, chat, params, poll_id=poll.id)
+    result = _post(world, chat, extras, poll_id=poll.id)
     poll.chat_id, poll.message_id = chat.id, result["message_id"]
     world.schedule_close(poll)
     return result

@@ -285,6 +285,26 @@ async def test_refusals(
     assert answer == (status, {"ok": False, "error_code": status, "description": description})
 
 
+@pytest.mark.parametrize("method", ["sendPoll", "sendDocument"])
+async def test_a_refused_reply_stores_nothing(
+    raw_call: RawCall, world: World, cast: Cast, method: str
+) -> None:
+    """Reply target and keyboard are checked before the poll or the file is kept."""
+    fields = {"sendPoll": {"question": "Q?", "options": OPTIONS},
+              "sendDocument": {"document": "https://example.org/report.csv"}}[method]  # fmt: skip
+    polls, files = dict(world.polls), dict(world.files)
+    answer = await raw_call(method, chat_id=cast.channel, reply_to_message_id=999, **fields)
+    assert answer == (
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: message to be replied not found",
+        },
+    )
+    assert (world.polls, world.files) == (polls, files)
+
+
 async def test_bot_without_post_rights_in_a_channel(
     bot: telegram.Bot, world: World, cast: Cast
 ) -> None:
