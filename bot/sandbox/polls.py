@@ -65,8 +65,7 @@ class PollState:
     chat_id: int = 0
     message_id: int = 0
     message_deleted: bool = False
-    votes: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    total_voter_count: int = 0
+    votes: dict[int, tuple[int, ...]] = field(default_factory=dict)  # only non-empty choices
 
     def to_api(self, in_message: bool = False) -> JSON:
         """The Bot API Poll (description only inside a Message, as Telegram documents)."""
@@ -75,7 +74,7 @@ class PollState:
             data["question_entities"] = self.question_entities
         data.update(
             options=[option.to_api() for option in self.options],
-            total_voter_count=self.total_voter_count,
+            total_voter_count=len(self.votes),
             is_closed=self.is_closed,
             is_anonymous=self.is_anonymous,
             type=self.type,
@@ -149,7 +148,6 @@ class PollState:
             self.votes[voter] = choice
         else:
             del self.votes[voter]
-        self.total_voter_count += bool(choice) - bool(previous)
         return True
 
     def persistent_ids(self, choice: tuple[int, ...] | list[int]) -> list[str]:
