@@ -75,9 +75,7 @@ def entity_error(detail: str) -> ApiError:
 class _Open:
     name: str
     start: int
-    byte_offset: int
     entity: dict[str, Any] | None
-    inside_pre: bool = False
 
 
 @dataclass(slots=True)
@@ -90,6 +88,7 @@ class _Parser:
     entities: list[dict[str, Any]] = field(default_factory=list)
 
     def byte_offset(self, index: int) -> int:
+        """Where Telegram's error messages point (computed only for an error)."""
         return len(self.source[:index].encode("utf-8"))
 
     def emit(self, text: str) -> None:
@@ -132,15 +131,16 @@ class _Parser:
         return char
 
     def end_tag(self) -> None:
-        offset = self.byte_offset(self.pos)
+        at = self.pos
         match = _END_TAG.match(self.source, self.pos)
         if match is None or not self.stack:
-            raise entity_error(f"Unexpected end tag at byte offset {offset}")
+            raise entity_error(f"Unexpected end tag at byte offset {self.byte_offset(at)}")
         name = match.group(1).lower()
         top = self.stack.pop()
         if name != top.name:
             raise entity_error(
-                f'Unmatched end tag at byte offset {offset}, expected "</{top.name}>", '
+                f"Unmatched end tag at byte offset {self.byte_offset(at)}, "
+                f'expected "</{top.name}>", '
                 f'found "</{name}>"'
             )
         self.pos = match.end()
@@ -150,42 +150,43 @@ class _Parser:
             self.entities.append(top.entity)
 
     def start_tag(self) -> None:
-        offset = self.byte_offset(self.pos)
+        at = self.pos
         match = _TAG_NAME.match(self.source, self.pos + 1)
         name = match.group(0).lower() if match else ""
         if name not in _SIMPLE_TAGS and name not in _SPECIAL_TAGS:
+            offset = self.byte_offset(at)
             raise entity_error(f'Unsupported start tag "{name}" at byte offset {offset}')
         assert match is not None
         self.pos = match.end()
-        attrs = self.attributes(offset)
-        entity = self.tag_entity(name, attrs, offset)
+        attrs = self.attributes(at)
+        entity = self.tag_entity(name, attrs, at)
         parent = self.stack[-1] if self.stack else None
-        inside_pre = parent is not None and parent.name == "pre"
-        if name == "code" and inside_pre and parent is not None:
+        if name == "code" and parent is not None and parent.name == "pre":
             # <pre><code class="language-x"> is one pre entity with a language
             language = attrs.get("class", "")
             if language.startswith("language-") and parent.entity is not None:
                 parent.entity["language"] = language[len("language-") :]
             entity = None
-        self.stack.append(_Open(name, self.length16, offset, entity, inside_pre))
+        self.stack.append(_Open(name, self.length16, entity))
 
-    def attributes(self, tag_offset: int) -> dict[str, str]:
+    def attributes(self, tag_at: int) -> dict[str, str]:
         src, attrs = self.source, dict[str, str]()
         while True:
             while self.pos < len(src) and src[self.pos] in _TRIM:
                 self.pos += 1
             if self.pos >= len(src):
-                raise entity_error(f"Unclosed start tag at byte offset {tag_offset}")
+                raise entity_error(f"Unclosed start tag at byte offset {self.byte_offset(tag_at)}")
             if src[self.pos] == ">":
                 self.pos += 1
                 return attrs
             match = _ATTR_NAME.match(src, self.pos)
             if match is None:
-                raise entity_error(f"Invalid attribute name in tag at byte offset {tag_offset}")
+                offset = self.byte_offset(tag_at)
+                raise entity_error(f"Invalid attribute name in tag at byte offset {offset}")
             self.pos = match.end()
-            attrs[match.group(0).lower()] = self.attribute_value(tag_offset)
+            attrs[match.group(0).lower()] = self.attribute_value(tag_at)
 
-    def attribute_value(self, tag_offset: int) -> str:
+    def attribute_value(self, tag_at: int) -> str:
         src = self.source
         if not src.startswith("=", self.pos):
             return ""
@@ -193,21 +194,23 @@ class _Parser:
         if self.pos < len(src) and src[self.pos] in "\"'":
             end = src.find(src[self.pos], self.pos + 1)
             if end < 0:
-                raise entity_error(f"Unclosed attribute value at byte offset {tag_offset}")
+                offset = self.byte_offset(tag_at)
+                raise entity_error(f"Unclosed attribute value at byte offset {offset}")
             raw, self.pos = src[self.pos + 1 : end], end + 1
         else:
             match = _UNQUOTED.match(src, self.pos)
             if match is None:
-                raise entity_error(f"Empty attribute value at byte offset {tag_offset}")
+                offset = self.byte_offset(tag_at)
+                raise entity_error(f"Empty attribute value at byte offset {offset}")
             raw, self.pos = match.group(0), match.end()
         return decode_entities(raw)
 
-    @staticmethod
-    def tag_entity(name: str, attrs: dict[str, str], offset: int) -> dict[str, Any] | None:
+    def tag_entity(self, name: str, attrs: dict[str, str], at: int) -> dict[str, Any] | None:
         if name in _SIMPLE_TAGS:
             return {"type": _SIMPLE_TAGS[name]}
         if name == "span":
             if attrs.get("class") != "tg-spoiler":
+                offset = self.byte_offset(at)
                 raise entity_error(
                     f'Tag "span" must have class "tg-spoiler" at byte offset {offset}'
                 )
@@ -219,6 +222,7 @@ class _Parser:
             return {"type": "expandable_blockquote" if "expandable" in attrs else "blockquote"}
         emoji_id = attrs.get("emoji-id", "")
         if not emoji_id:
+            offset = self.byte_offset(at)
             raise entity_error(
                 f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {offset}'
             )
