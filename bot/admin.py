@@ -23,7 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import ChatMemberHandler, ContextTypes
 
 from bot.auth import admin_only, administered_targets, remember_language
 from bot.chats import (
@@ -36,7 +36,7 @@ from bot.chats import (
     same_chat,
     split_targets,
 )
-from bot.menu import CommandInfo
+from bot.menu import CommandInfo, command
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, SUPPORTED_LANGUAGES, Gettext, bold, escape, gettext_for, translate
@@ -65,8 +65,8 @@ def all_commands() -> list[CommandInfo]:
     modules = [m for m in FEATURES if m is not this] + [this]
     found: dict[str, CommandInfo] = {}
     for module in modules:
-        for command in module.COMMANDS:
-            found.setdefault(command.name, command)
+        for info in module.COMMANDS:
+            found.setdefault(info.name, info)
     first = [found[name] for name in FIRST_COMMANDS if name in found]
     return first + [c for c in found.values() if c.name not in FIRST_COMMANDS]
 
@@ -340,16 +340,15 @@ def _audit_line(svc: Services, entry: AuditEntry, _: Gettext) -> str:
 
 # ---------------------------------------------------------------- wiring
 
-_MESSAGES = filters.UpdateType.MESSAGE  # an edited command must not act again
 
 HANDLERS: list[Any] = [
     ChatMemberHandler(track_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
-    CommandHandler("help", show_help, filters=_MESSAGES),
-    CommandHandler("channels", list_channels, filters=_MESSAGES),
-    CommandHandler("approve", approve_chats, filters=_MESSAGES),
-    CommandHandler("forget", forget_chats, filters=_MESSAGES),
-    CommandHandler("language", set_language, filters=_MESSAGES),
-    CommandHandler("audit", show_audit, filters=_MESSAGES),
+    command("help", show_help),
+    command("channels", list_channels),
+    command("approve", approve_chats),
+    command("forget", forget_chats),
+    command("language", set_language),
+    command("audit", show_audit),
 ]
 
 COMMANDS = [

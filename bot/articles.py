@@ -18,14 +18,14 @@ from typing import Any
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
 from bot import article_view, chats, polls, readers
 from bot.auth import admin_only, admin_or_chat_admin, administered_targets, may_manage
 from bot.chats import Target
 from bot.content import Article, Library
-from bot.menu import CommandInfo
+from bot.menu import CommandInfo, command
 from bot.replies import reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
@@ -300,13 +300,12 @@ def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
 
 # ---------------------------------------------------------------- wiring
 
-_MESSAGES = filters.UpdateType.MESSAGE  # an edited /post must not post again
 
 HANDLERS: list[Any] = [
-    CommandHandler("start", readers.start, filters=_MESSAGES),
-    CommandHandler("summary", readers.send_summary, filters=_MESSAGES),
-    CommandHandler("post", post_article, filters=_MESSAGES),
-    CommandHandler("articles", list_articles, filters=_MESSAGES),
+    command("start", readers.start),
+    command("summary", readers.send_summary),
+    command("post", post_article),
+    command("articles", list_articles),
 ]
 
 COMMANDS = [

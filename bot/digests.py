@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Chat, Update
-from telegram.ext import Application, CallbackContext, CommandHandler
+from telegram.ext import Application, CallbackContext
 
 from bot import schedules
 from bot.auth import admin_only
 from bot.chats import TargetError, chat_language, resolve, split_targets, tell_admins
 from bot.config import ConfigError
 from bot.digest_compose import DigestRequest, send_digest, timestamp
-from bot.menu import CommandInfo
+from bot.menu import CommandInfo, command
 from bot.replies import reply_once, reply_parts
 from bot.schedules import ScheduleError
 from bot.services import Services, of_app, services
@@ -359,10 +359,10 @@ async def digest_now(update: Update, context: Context) -> None:
 
 
 HANDLERS: list[Any] = [
-    CommandHandler("digest", digest_now),
-    CommandHandler("schedule", add_schedule),
-    CommandHandler("schedules", list_schedules),
-    CommandHandler("unschedule", remove_schedule),
+    command("digest", digest_now),
+    command("schedule", add_schedule),
+    command("schedules", list_schedules),
+    command("unschedule", remove_schedule),
 ]
 
 COMMANDS = [

@@ -19,11 +19,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     CallbackContext,
-    CommandHandler,
     ContextTypes,
     PollAnswerHandler,
     PollHandler,
-    filters,
 )
 
 from bot import closing, export, newpoll, results, votes
@@ -34,7 +32,7 @@ from bot.chats import (
     note_failure,
     split_targets,
 )
-from bot.menu import CommandInfo
+from bot.menu import CommandInfo, command
 from bot.pollspec import PollSpec, send_kwargs, validate
 from bot.replies import reply_once
 from bot.services import of_app, services
@@ -258,17 +256,16 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # ---------------------------------------------------------------- wiring
 
-_COMMAND = filters.UpdateType.MESSAGE  # an edited command must not send a poll again
 
 HANDLERS: list[Any] = [
     PollHandler(votes.record_poll),
     PollAnswerHandler(votes.record_answer),
-    CommandHandler("poll", post_article_poll, filters=_COMMAND),
-    CommandHandler("newpoll", new_poll, filters=_COMMAND),
-    CommandHandler("close", closing.close_poll, filters=_COMMAND),
-    CommandHandler("polls", results.list_polls, filters=_COMMAND),
-    CommandHandler("results", results.show_results, filters=_COMMAND),
-    CommandHandler("export", export.send_export, filters=_COMMAND),
+    command("poll", post_article_poll),
+    command("newpoll", new_poll),
+    command("close", closing.close_poll),
+    command("polls", results.list_polls),
+    command("results", results.show_results),
+    command("export", export.send_export),
 ]
 
 COMMANDS = [

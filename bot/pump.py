@@ -29,15 +29,9 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
-ALLOWED_UPDATES = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "callback_query",
-    "poll",
-    "poll_answer",
-    "my_chat_member",
-)
+# What the handlers use: commands (new messages only), poll states and answers, and the
+# bot's membership. Nothing else is fetched, parsed and dispatched for nothing.
+ALLOWED_UPDATES = ("message", "poll", "poll_answer", "my_chat_member")
 
 # Set by the pump around one update; the application's error handler reports into it.
 _handler_errors: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(

@@ -86,6 +86,22 @@ async def test_menus_are_set_for_subscribers_and_for_each_admin(bot: BotHarness)
     assert {"post", "newpoll", "approve", "audit"} <= {c.name for c in all_commands()}
 
 
+@pytest.mark.parametrize("command", [c.name for c in all_commands()])
+async def test_an_edited_command_does_not_act_again(bot: BotHarness, command: str) -> None:
+    """Editing a message into a command (or editing a command) is not a new command."""
+    await bot.say(ADMIN, "/start")
+    message = bot.world.send(ADMIN, "hello")["message"]
+    await bot.drain()
+    first_call = len(bot.world.calls())
+    text = f"/{command} 1"
+    entity = {"type": "bot_command", "offset": 0, "length": len(command) + 1}
+    edit = {**message, "text": text, "entities": [entity], "edit_date": message["date"] + 5}
+    bot.world.raw({"edited_message": edit})
+    await bot.drain()
+    acted = [c["method"] for c in bot.world.calls()[first_call:] if c["method"] != "getUpdates"]
+    assert acted == []
+
+
 async def test_help_shows_a_subscriber_only_their_commands(bot: BotHarness) -> None:
     (reply,) = await bot.say(READER, "/help")
 
