@@ -10,7 +10,6 @@ run in a transaction of their own.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import re
 import sqlite3
@@ -55,9 +54,9 @@ class StoreBase:
     """Owns the connection; feature mixins add the SQL of their tables.
 
     Inside a batch, writes whose result nobody reads (``_write_one``/``_write_many``) are
-    queued and run together with ``executemany`` when something needs the database: a read,
-    an immediate write, a checkpoint or the commit. That keeps one aiosqlite round trip per
-    batch instead of several per update. A failed update's queued writes are dropped; if it
+    queued and run with one ``executemany`` per statement when something needs the database:
+    a read, an immediate write, a checkpoint or the commit. That keeps a few aiosqlite round
+    trips per batch instead of several per update. A failed update's queued writes are dropped; if it
     had already run SQL, a savepoint opened just before undoes that too.
     """
 
@@ -207,9 +206,18 @@ class StoreBase:
         await self._run(pending)
 
     async def _run(self, ops: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Run queued writes in order, consecutive ones of the same SQL in one executemany."""
-        for sql, group in itertools.groupby(ops, key=lambda op: op[0]):
-            await self._conn.executemany(sql, [params for _, params in group])
+        """Run queued writes: one executemany per statement, in the order each first came.
+
+        Votes interleave answers with poll states, so grouping by statement (each one's rows
+        kept in order) is what makes a batch a handful of round trips, not four per vote.
+        Queued statements must therefore not depend on one another's order; the one that
+        would (a poll state guarded by its poll being closed) flushes the queue first.
+        """
+        grouped: dict[str, list[tuple[Any, ...]]] = {}
+        for sql, params in ops:
+            grouped.setdefault(sql, []).append(params)
+        for sql, rows in grouped.items():
+            await self._conn.executemany(sql, rows)
 
     async def _rollback_quietly(self) -> None:
         try:

@@ -290,8 +290,11 @@ class PollsMixin(StoreBase):
 
         A closed poll stays closed with its final counts: an open state arriving after the
         close (a late update) changes nothing. The statements are queued inside a batch
-        (no result is needed), so a batch of updates costs one round trip.
+        (no result is needed) and run grouped by statement; a closed state first runs what
+        is queued, so that the states before it are written before the close guards them.
         """
+        if state.is_closed:
+            await self._sync()
         stamp = now()
         fresh = (state.is_closed, state.poll_id)  # the guard of every statement below
         await self._write_one(

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
+import tempfile
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import storage.base
 from storage import StorageError, Store
@@ -217,3 +223,70 @@ async def test_other_tasks_do_not_see_or_run_the_batchs_queued_writes(tmp_path: 
             await asyncio.create_task(reader())
             assert await store.answer_count("p1") == 1
         assert seen == [0]
+
+
+# A vote (poll, voter, chosen options; [] retracts) or a poll state (poll, counts, closed).
+ANSWER = st.tuples(
+    st.just("answer"),
+    st.sampled_from(["p1", "p2"]),
+    st.sampled_from(["1", "2", "3"]),
+    st.lists(st.integers(0, 2), max_size=2, unique=True),
+)
+STATE = st.tuples(
+    st.just("state"),
+    st.sampled_from(["p1", "p2"]),
+    st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
+    st.booleans(),
+)
+TABLES = {
+    "polls": "SELECT poll_id, is_closed, total_voters FROM polls ORDER BY 1",
+    "poll_options": "SELECT poll_id, persistent_id, voter_count FROM poll_options ORDER BY 1, 2",
+    "answers": "SELECT poll_id, voter, option_ids, positions FROM answers ORDER BY 1, 2",
+    "snapshots": "SELECT poll_id, minute, total, counts FROM snapshots ORDER BY 1, 2",
+}
+
+
+async def _apply(store: Store, event: tuple[Any, ...]) -> None:
+    if event[0] == "answer":
+        _, poll_id, voter, chosen = event
+        await store.record_answer(poll_id, voter, [str(i) for i in chosen], chosen)
+    else:
+        _, poll_id, counts, closed = event
+        await store.apply_poll_state(state(poll_id, counts, closed=closed))
+
+
+async def _tables(path: Path, events: list[tuple[Any, ...]], batch_size: int | None) -> Any:
+    minutes = itertools.count(1_800_000_000, 60)  # each poll state a minute after the last
+    with mock.patch("storage.polls.now", lambda: next(minutes)):
+        return await _store_all(path, events, batch_size)
+
+
+async def _store_all(path: Path, events: list[tuple[Any, ...]], batch_size: int | None) -> Any:
+    async with await Store.open(path) as store:
+        if batch_size is None:  # each write commits on its own
+            for event in events:
+                await _apply(store, event)
+        else:  # as the pump does: one transaction per batch, a scope per update
+            for start in range(0, len(events), batch_size):
+                async with store.batch():
+                    for event in events[start : start + batch_size]:
+                        async with store.update_scope():
+                            await _apply(store, event)
+        return {name: [tuple(r) for r in await store._all(sql)] for name, sql in TABLES.items()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(ANSWER, STATE), max_size=30), st.integers(1, 12))
+def test_a_batch_stores_what_the_same_updates_store_one_by_one(
+    events: list[tuple[Any, ...]], batch_size: int
+) -> None:
+    """Queued writes run grouped by statement; closes and late states keep their effect."""
+
+    async def both() -> tuple[Any, Any]:
+        with tempfile.TemporaryDirectory() as tmp:
+            single = await _tables(Path(tmp) / "single.sqlite3", events, None)
+            batched = await _tables(Path(tmp) / "batched.sqlite3", events, batch_size)
+        return single, batched
+
+    single, batched = asyncio.run(both())
+    assert batched == single
