@@ -100,10 +100,8 @@ async def catch_up(context: Context, now: datetime) -> int:
 
 def _missed(schedule: Schedule, now: datetime, within: timedelta) -> datetime | None:
     """The schedule's latest due time in (now - within, now] since it took effect."""
-    try:
-        rule = schedules.trigger(schedule.cron, schedule.timezone)
-    except ScheduleError as exc:  # e.g. a time zone the tz database no longer has
-        log.error("schedule %s cannot run: %s", schedule.id, exc.render("en"))
+    rule = schedules.stored_trigger(schedule)
+    if rule is None:
         return None
     due = schedules.last_due(rule, now, within)
     return due if due is not None and timestamp(due) >= schedule.created_at else None

@@ -7,6 +7,7 @@ due time, across daylight-saving changes too.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from collections.abc import Callable, Coroutine
@@ -21,6 +22,8 @@ from telegram.ext import Application
 from bot.chats import split_targets
 from bot.texts import N_, Gettext, Problem, escape, translate
 from storage.digests import Schedule
+
+log = logging.getLogger(__name__)
 
 EXAMPLE = '/schedule "0 20 * * *" @mychannel Europe/Moscow'
 USAGE = N_(
@@ -264,12 +267,20 @@ def target_name(schedule: Schedule, _: Gettext) -> str:
     return escape(schedule.target_name or _("private chat {id}").format(id=schedule.target_chat))
 
 
+def stored_trigger(schedule: Schedule) -> DigestTrigger | None:
+    """A stored schedule's trigger; None (and logged) when it cannot run any more, its
+    time zone renamed or dropped by a tz database update since it was stored."""
+    try:
+        return trigger(schedule.cron, schedule.timezone)
+    except ScheduleError as exc:
+        log.error("schedule %s cannot run: %s", schedule.id, exc.render("en"))
+        return None
+
+
 def describe(schedule: Schedule, now: datetime, _: Gettext) -> str:
     """A schedule as /schedules lists it, with its next run in its own time zone."""
-    try:
-        due = next_due(trigger(schedule.cron, schedule.timezone), now)
-    except ScheduleError:  # stored before a tz database update renamed its zone
-        due = None
+    rule = stored_trigger(schedule)
+    due = next_due(rule, now) if rule else None
     when_text = when(due, schedule.timezone) if due else "—"
     origin = " · " + _("from the config") if schedule.is_default else ""
     return (
@@ -295,16 +306,21 @@ def register(
     *,
     grace: timedelta,
 ) -> None:
-    """(Re)register a schedule's job; a run late by less than ``grace`` still happens."""
+    """(Re)register a schedule's job; a run late by less than ``grace`` still happens.
+
+    A schedule that cannot run any more (see stored_trigger) gets no job."""
     jobs = application.job_queue
     if jobs is None:
         raise RuntimeError("the JobQueue is missing: install python-telegram-bot[job-queue]")
     unregister(application, schedule.id)
+    rule = stored_trigger(schedule)
+    if rule is None:
+        return
     late = max(int(grace.total_seconds()), 60)
     jobs.run_custom(
         callback,
         job_kwargs={
-            "trigger": trigger(schedule.cron, schedule.timezone),
+            "trigger": rule,
             "misfire_grace_time": late,
             "coalesce": True,
         },

@@ -101,3 +101,19 @@ async def test_a_schedule_added_after_the_due_time_does_not_catch_up(
         await post_poll(bot)
     async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=10))) as bot:
         assert bot_posts(bot, PLANTNEWS) == []
+
+
+async def test_a_schedule_whose_zone_is_gone_does_not_stop_the_bot(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A tz database update can drop a zone stored earlier: that schedule is skipped
+    (and logged), the others run, and /schedules still lists it."""
+    await set_up(sandbox, tmp_path)
+    async with digest_bot(sandbox, tmp_path, Clock(HOUR - timedelta(minutes=5))) as bot:
+        await bot.store.add_schedule("0 * * * *", "Mars/Olympus_Mons", ADMIN, at=DUE - 7200)
+    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=30))) as bot:
+        (caught_up,) = bot_posts(bot, PLANTNEWS)  # the good schedule still caught up
+        assert "City buses" in text_of(caught_up)
+        assert [job.name for job in bot.application.job_queue.jobs()].count("digest:1") == 1
+        (listing,) = await bot.say(ADMIN, "/schedules")
+        assert "Mars/Olympus_Mons" in text_of(listing)
