@@ -87,7 +87,7 @@ async def setup(bot: BotHarness) -> None:
 def test_the_table_covers_the_admin_commands() -> None:
     names = {c.name for c in ADMIN_COMMANDS}
     assert {"post", "channels", "approve", "forget", "language", "audit"} <= names
-    assert all(arguments(c) for c in ADMIN_COMMANDS if c.name in ARGUMENTS)
+    assert set(ARGUMENTS) <= names  # no arguments kept for a renamed command
 
 
 @pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=lambda c: c.name)

@@ -56,7 +56,6 @@ async def test_sigkill_while_draining_loses_and_doubles_nothing(
     total = sandbox.world.pending()
     log = tmp_path / "bot.log"
 
-    kills = 0
     for fraction in (0.15, 0.4, 0.65):
         process = start_bot(config, log)
         target = total * (1 - fraction)
@@ -64,13 +63,11 @@ async def test_sigkill_while_draining_loses_and_doubles_nothing(
         assert sandbox.world.pending() > 0, "the bot finished before it could be killed"
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=10) == -signal.SIGKILL
-        kills += 1
 
     process = start_bot(config, log)
     await wait_for(lambda: sandbox.world.pending() == 0, 120, "the bot to drain everything")
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    assert kills == 3
 
     expected = {
         str(voter): tuple(choice)
