@@ -30,6 +30,7 @@ from bot.chats import (
     TargetError,
     command_ref,
     is_configured,
+    known_chat,
     learn_chat,
     record_membership,
     resolve,
@@ -253,7 +254,7 @@ async def forget_chats(update: Update, context: Context) -> None:
 
 async def _forget(context: Context, user_id: int, ref: str, _: Gettext) -> str:
     svc = services(context)
-    chat = await _known_chat(svc, ref)
+    chat = await known_chat(svc, ref)
     if chat is None:
         return "• " + escape(f"{ref}: " + _("I do not know this chat."))
     if is_configured(svc, chat):
@@ -263,12 +264,6 @@ async def _forget(context: Context, user_id: int, ref: str, _: Gettext) -> str:
     await svc.store.audit(user_id, "forget", target=chat.display, result="ok")
     text = _("{chat}: no longer a target.")
     return f"• {escape(text.format(chat=chat.display))}"
-
-
-async def _known_chat(svc: Services, ref: str) -> ChatRecord | None:
-    if ref.startswith("@"):
-        return await svc.store.chat_by_username(ref)
-    return await svc.store.chat(int(ref))
 
 
 # ---------------------------------------------------------------- /language

@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
 from bot import article_view, chats, polls, readers
-from bot.auth import admin_only, admin_or_chat_admin, administered_targets, may_manage
+from bot.auth import admin_only, admin_or_chat_admin, may_manage, target_refs
 from bot.chats import Target
 from bot.content import Article, Library
 from bot.menu import CommandInfo, command
@@ -126,14 +126,7 @@ async def _targets(
     context: Context, user_id: int, refs: Sequence[str], lang: str | None
 ) -> tuple[list[Target], list[tuple[str, str]]]:
     """The targets this user may post to, and the others with the reason."""
-    svc = services(context)
-    wanted: list[str | int]
-    if refs:
-        wanted = list(refs)
-    elif svc.is_admin(user_id):
-        wanted = await chats.default_target_refs(svc)
-    else:
-        wanted = list(await administered_targets(context, user_id))
+    wanted = await target_refs(context, user_id, refs)
     targets, errors = await chats.resolve_all(context, wanted)
     skipped = [(error.ref, error.problem.render(lang)) for error in errors]
     allowed: list[Target] = []

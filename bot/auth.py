@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import Chat, Update
@@ -56,6 +56,16 @@ async def administered_targets(context: Context, user_id: int) -> list[int]:
     """Known target chats this user administers (for a channel admin's defaults)."""
     targets, _ = await resolve_all(context, await default_target_refs(services(context)))
     return [t.chat_id for t in targets if user_id in await chat_admins(context, t.chat_id)]
+
+
+async def target_refs(context: Context, user_id: int, refs: Sequence[str]) -> list[str | int]:
+    """The chats named, or else the defaults (a chat admin's: the chats they administer)."""
+    svc = services(context)
+    if refs:
+        return list(refs)
+    if svc.is_admin(user_id):
+        return await default_target_refs(svc)
+    return list(await administered_targets(context, user_id))
 
 
 async def refuse(update: Update) -> None:

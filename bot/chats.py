@@ -77,7 +77,7 @@ def chat_language(svc: Services, chat: ChatRecord | None) -> str:
 async def resolve(context: Context, ref: str | int) -> Target:
     """Find a chat by @username or id: the store first, then getChat (and remember it)."""
     svc = services(context)
-    known = await _known(svc, ref)
+    known = await known_chat(svc, ref)
     if known is None:
         try:
             known = await learn_chat(context.bot, svc.store, ref)
@@ -131,7 +131,8 @@ def bot_rights(member: ChatMember, chat_type: str) -> tuple[str, bool]:
     return "left", False
 
 
-async def _known(svc: Services, ref: str | int) -> ChatRecord | None:
+async def known_chat(svc: Services, ref: str | int) -> ChatRecord | None:
+    """The stored chat an @username or id names, if the bot knows it (no API call)."""
     if isinstance(ref, str) and ref.startswith("@"):
         return await svc.store.chat_by_username(ref)
     return await svc.store.chat(int(ref))

@@ -23,10 +23,9 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
-from bot.auth import administered_targets, may_manage
-from bot.chats import Target, default_target_refs, is_chat_ref, resolve_all
+from bot.auth import may_manage, target_refs
+from bot.chats import Target, is_chat_ref, resolve_all
 from bot.pollspec import PUBLIC_IN_CHANNEL, PollSpec, validate
-from bot.services import services
 from bot.texts import N_, Gettext, Problem, escape, gettext_for
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -322,16 +321,6 @@ def _close_date(value: str, timezone: tzinfo) -> datetime | None:
 
 
 # ---------------------------------------------------------------- checking a request
-
-
-async def target_refs(context: Context, user_id: int, refs: list[str]) -> list[str | int]:
-    """The chats named, or else the defaults (a chat admin's: the chats they administer)."""
-    svc = services(context)
-    if refs:
-        return list(refs)
-    if svc.is_admin(user_id):
-        return await default_target_refs(svc)
-    return list(await administered_targets(context, user_id))
 
 
 async def check_targets(
