@@ -23,10 +23,11 @@ from bot import schedules
 from bot.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
 from bot.chats import failure_reason, note_failure
 from bot.replies import pack
-from bot.results import CampaignResult, combine, option_key
+from bot.results import CampaignResult, combined, option_key
 from bot.services import services
 from bot.texts import Gettext, bar, bold, escape, gettext_for, percent, telegram_length
 from storage import Store
+from storage.chats import ChatRecord
 from storage.digests import DigestItem
 from storage.polls import PollCounts
 
@@ -97,24 +98,16 @@ async def compose(store: Store, request: DigestRequest, *, trends: bool) -> Dige
     since = previous.claimed_at if previous else timestamp(request.now - FIRST_LOOKBACK)
     before = await store.digest_items(previous.id) if previous else {}
     shown = await store.campaigns(closed_since=since, limit=MAX_CAMPAIGNS)
-    names: dict[int | None, str] = {}
+    chats: dict[int | None, ChatRecord | None] = {}
     campaigns: list[CampaignDigest] = []
     for campaign in sorted(shown, key=lambda c: (c.is_closed, -c.id)):
         polls = await store.counts_of(campaign.id)
-        for poll in polls:
-            if poll.poll.chat_id not in names:
-                names[poll.poll.chat_id] = await _chat_name(store, poll.poll.chat_id)
-        result = combine(campaign, polls, names)
+        result = await combined(store, campaign, polls, chats)
         readers = await store.summary_readers(campaign.article_id) if campaign.article_id else None
         charted = trends and len(campaigns) < MAX_PANELS
         trend = await _trend(store, result, polls, request.now) if charted else ()
         campaigns.append(CampaignDigest(result, before.get(campaign.id), readers, trend))
     return Digest(request, tuple(campaigns), previous is not None)
-
-
-async def _chat_name(store: Store, chat_id: int | None) -> str:
-    chat = await store.chat(chat_id) if chat_id is not None else None
-    return chat.display if chat else str(chat_id)
 
 
 async def _trend(

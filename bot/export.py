@@ -32,7 +32,7 @@ from telegram.ext import ContextTypes
 
 from bot.auth import admin_or_chat_admin
 from bot.config import Config
-from bot.results import campaign_result, managed_campaign
+from bot.results import combined, managed_campaign
 from bot.services import services
 from bot.texts import N_, escape, translate
 from storage import Store
@@ -67,12 +67,13 @@ def _text(value: str) -> str:
 async def write_csv(store: Store, campaign_id: int, out: TextIO) -> bool:
     """Write the campaign's CSV to ``out``; False (nothing written) if there is no such
     campaign. Votes are streamed from the store, never all held in memory."""
-    result = await campaign_result(store, campaign_id)
-    if result is None:
+    campaign = await store.campaign(campaign_id)
+    if campaign is None:
         return False
+    polls = await store.counts_of(campaign_id)  # one read: per-chat rows and totals agree
+    result = await combined(store, campaign, polls)
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    polls = await store.counts_of(campaign_id)
     names = {chat.poll_id: chat.chat_name for chat in result.chats}
     for counts in polls:
         poll = counts.poll

@@ -27,6 +27,7 @@ from bot.services import Services, services
 from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent, shorten
 from storage import Store
 from storage.base import now
+from storage.chats import ChatRecord
 from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts, PollRecord
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -98,15 +99,25 @@ async def campaign_result(store: Store, campaign_id: int) -> CampaignResult | No
     campaign = await store.campaign(campaign_id)
     if campaign is None:
         return None
-    polls = await store.counts_of(campaign_id)
-    names: dict[int | None, str] = {}
-    types: dict[int | None, str] = {}
+    return await combined(store, campaign, await store.counts_of(campaign_id))
+
+
+async def combined(
+    store: Store,
+    campaign: Campaign,
+    polls: list[PollCounts],
+    seen: dict[int | None, ChatRecord | None] | None = None,
+) -> CampaignResult:
+    """A campaign's result from counts already read, each chat named as it is stored.
+
+    ``seen`` keeps the chats looked up, for a caller that combines several campaigns."""
+    chats = {} if seen is None else seen
     for poll in polls:
         chat_id = poll.poll.chat_id
-        chat = await store.chat(chat_id) if chat_id is not None else None
-        names[chat_id] = chat.display if chat else str(chat_id) if chat_id else "?"
-        if chat is not None:
-            types[chat_id] = chat.type
+        if chat_id not in chats:
+            chats[chat_id] = await store.chat(chat_id) if chat_id is not None else None
+    names = {i: chat.display if chat else str(i) if i else "?" for i, chat in chats.items()}
+    types = {i: chat.type for i, chat in chats.items() if chat is not None}
     return combine(campaign, polls, names, types)
 
 
@@ -348,8 +359,9 @@ async def _results_text(
 
 async def _latest(svc: Services, *, public_only: bool) -> CampaignResult | None:
     """The most recent campaign (for a subscriber: the most recent public one)."""
-    for campaign in await svc.store.campaigns(closed_since=0, limit=20):
-        result = await campaign_result(svc.store, campaign.id)
-        if result is not None and (result.is_public or not public_only):
+    store = svc.store
+    for campaign in await store.campaigns(closed_since=0, limit=20):
+        result = await combined(store, campaign, await store.counts_of(campaign.id))
+        if result.is_public or not public_only:
             return result
     return None
