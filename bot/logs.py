@@ -42,12 +42,12 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         message = record.getMessage()
     except (TypeError, ValueError):  # a malformed record: leave it to the handler to report
         return record
-    if redact(message) != message:
-        record.msg, record.args = redact(message), None
+    redacted = redact(message)
+    if redacted != message:
+        record.msg, record.args = redacted, None
     if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-        text = logging.Formatter().formatException(record.exc_info)
-        if redact(text) != text:
-            record.exc_text = redact(text)
+        # Formatted once, here: logging.Formatter reuses exc_text instead of formatting again.
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
     return record
 
 
