@@ -11,6 +11,7 @@ retry_after before its retry.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -50,11 +51,7 @@ class PacedRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> JSONResult:
         limiter = self.private_limiter(data.get("chat_id"), endpoint)
-        if limiter is None:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
-        async with limiter:
+        async with limiter or contextlib.nullcontext():
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )

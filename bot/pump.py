@@ -125,11 +125,12 @@ class UpdatePump:
 
     async def process_batch(self, raw_updates: Sequence[dict[str, Any]]) -> int | None:
         """Handle a batch and commit it with the next offset; return that offset."""
-        ids = [i for i in map(_update_id, raw_updates) if i is not None]
-        next_offset = max(ids) + 1 if ids else None
+        ids = [_update_id(raw) for raw in raw_updates]
+        known = [i for i in ids if i is not None]
+        next_offset = max(known) + 1 if known else None
         async with self.store.batch():
-            for raw in raw_updates:
-                await self._process_one(raw)
+            for raw, update_id in zip(raw_updates, ids, strict=True):
+                await self._process_one(raw, update_id)
             if next_offset is not None:
                 await self.store.set_offset(next_offset)
         self.stats.batches += 1
@@ -142,13 +143,12 @@ class UpdatePump:
         async with self.store.batch():
             if update_id is not None and not await self.store.claim_webhook_update(update_id):
                 return False
-            await self._process_one(raw)
+            await self._process_one(raw, update_id)
         self.stats.batches += 1
         self.stats.updates += 1
         return True
 
-    async def _process_one(self, raw: dict[str, Any]) -> None:
-        update_id = _update_id(raw)
+    async def _process_one(self, raw: dict[str, Any], update_id: int | None) -> None:
         try:
             update = Update.de_json(raw, self.application.bot)
         except Exception as exc:  # any parse failure is quarantined, whatever it is
