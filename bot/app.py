@@ -106,34 +106,25 @@ async def _tell_about_failure(update: Update, context: Any, error_id: str) -> No
         log.warning("could not report error %s to %s: %s", error_id, user.id, exc)
 
 
-async def start_services(application: PTBApplication, config: Config) -> Services:
-    """What post_init would do: open the store and put the services in bot_data."""
-    store = await Store.open(config.storage.path)
-    services = Services(config=config, store=store)
-    install(application, services)
-    try:
-        for module in FEATURES:
-            await module.on_startup(application)
-    except BaseException:
-        await store.close()
-        raise
-    return services
-
-
 @asynccontextmanager
 async def running(application: PTBApplication, config: Config) -> AsyncIterator[Services]:
-    """Initialise the application and services, and shut everything down on every exit."""
+    """Initialise the application and services, and shut everything down on every exit.
+
+    What post_init would do happens here: the store opens, the services go into bot_data
+    and each feature's on_startup runs; the store closes on the way out, whatever failed.
+    """
     await application.initialize()
     try:
-        services = await start_services(application, config)
-        try:
+        async with await Store.open(config.storage.path) as store:
+            services = Services(config=config, store=store)
+            install(application, services)
+            for module in FEATURES:
+                await module.on_startup(application)
             await application.start()
             try:
                 yield services
             finally:
                 await application.stop()
-        finally:
-            await services.store.close()
     finally:
         await application.shutdown()
 
