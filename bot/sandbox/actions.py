@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.errors import ControlError
 from bot.sandbox.markup import command_entities
-from bot.sandbox.models import ANONYMOUS_VOTER, JSON, ChatState, User
-from bot.sandbox.polls import OptionState
+from bot.sandbox.models import ANONYMOUS_VOTER, BOT_STATUSES, JSON, ChatState, User
+from bot.sandbox.polls import MAX_OPTION_LENGTH, MAX_OPTIONS, OptionState
 
 if TYPE_CHECKING:
     from bot.sandbox.polls import PollState
@@ -30,17 +30,9 @@ def _update_json(entry: Entry | None) -> JSON | None:
 
 
 def _private_chat(world: World, user: User) -> ChatState:
-    chat = world.chats.get(user.id)
-    if chat is None:
-        chat = ChatState(
-            user.id,
-            "private",
-            first_name=user.first_name,
-            last_name=user.last_name,
-            username=user.username,
-            bot_status="member",
-        )
-        world.chats[user.id] = chat
+    if user.id not in world.chats:
+        world.add_chat(user.id, "private")
+    chat = world.chats[user.id]
     chat.started = True
     if chat.bot_status == "kicked":  # writing again unblocks the bot
         bot_member_change(world, user.id, user.id, "member", False)
@@ -194,10 +186,10 @@ def add_option(world: World, user_id: int, poll_id: str, text: str) -> JSON:
         raise ControlError(f"poll {poll.id} does not allow adding options")
     if poll.is_closed:
         raise ControlError(f"poll {poll.id} is closed")
-    if len(poll.options) >= 12:
-        raise ControlError("a poll has at most 12 options")
-    if not 1 <= len(text.strip()) <= 100:
-        raise ControlError("option text must be 1-100 characters")
+    if len(poll.options) >= MAX_OPTIONS:
+        raise ControlError(f"a poll has at most {MAX_OPTIONS} options")
+    if not 1 <= len(text.strip()) <= MAX_OPTION_LENGTH:
+        raise ControlError(f"option text must be 1-{MAX_OPTION_LENGTH} characters")
     user = world.user(user_id)
     option = OptionState(
         str(len(poll.options)), text.strip(), added_by=user, addition_date=int(world.now())
@@ -256,7 +248,7 @@ def bot_member_change(
     world: World, chat_id: int, by_user_id: int, status: str, can_post_messages: bool
 ) -> JSON:
     """Change the bot's status in a chat and queue the `my_chat_member` update."""
-    if status not in ("administrator", "member", "left", "kicked"):
+    if status not in BOT_STATUSES[1:]:
         raise ControlError("status must be administrator, member, left or kicked")
     chat = world.chats.get(chat_id)
     if chat is None:

@@ -11,6 +11,7 @@ from bot.sandbox.markup import format_text
 from bot.sandbox.models import JSON, User
 
 MAX_OPTIONS = 12
+MAX_OPTION_LENGTH = 100
 MAX_PERIOD = 2_628_000
 MIN_PERIOD = 5
 
@@ -178,8 +179,8 @@ def _options(raw: Any) -> list[OptionState]:
         )
         if not text:
             raise bad_request("poll options must be non-empty")
-        if len(text) > 100:
-            raise bad_request("poll options length must not exceed 100")
+        if len(text) > MAX_OPTION_LENGTH:
+            raise bad_request(f"poll options length must not exceed {MAX_OPTION_LENGTH}")
         options.append(OptionState(str(index), text, entities))
     return options
 

@@ -93,12 +93,9 @@ class UpdateQueue:
         self.allowed = list(allowed) or None
         self._allowed_set = frozenset(allowed) if allowed else DEFAULT_ALLOWED
 
-    def accepts(self, kind: str) -> bool:
-        return kind in self._allowed_set
-
-    def push(self, kind: str, payload: JSON, force: bool = False) -> Entry | None:
+    def push(self, kind: str, payload: JSON) -> Entry | None:
         """Append an update unless allowed_updates filters it out (as Telegram does)."""
-        if not force and kind not in self._allowed_set:
+        if kind not in self._allowed_set:
             return None
         entry = Entry(self.next_id, kind, payload)
         self.next_id += 1
