@@ -56,8 +56,8 @@ class StoreBase:
     Inside a batch, writes whose result nobody reads (``_write_one``/``_write_many``) are
     queued and run with one ``executemany`` per statement when something needs the database:
     a read, an immediate write, a checkpoint or the commit. That keeps a few aiosqlite round
-    trips per batch instead of several per update. A failed update's queued writes are dropped; if it
-    had already run SQL, a savepoint opened just before undoes that too.
+    trips per batch instead of several per update. A failed update's queued writes are
+    dropped; if it had already run SQL, a savepoint opened just before undoes that too.
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:

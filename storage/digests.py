@@ -202,10 +202,6 @@ class DigestsMixin(StoreBase):
                 (at, json.dumps(list(message_ids)), digest_id),
             )
 
-    async def digest(self, digest_id: int) -> DigestRecord | None:
-        row = await self._one(f"SELECT {_DIGEST_COLUMNS} FROM digests WHERE id = ?", (digest_id,))
-        return None if row is None else _digest(row)
-
     async def digests(self, target_chat: int | None = None) -> list[DigestRecord]:
         """Every digest claimed (for one chat, if given), oldest first."""
         rows = await self._all(
@@ -236,5 +232,3 @@ class DigestsMixin(StoreBase):
             )
             for row in rows
         }
-
-    # -- trends -------------------------------------------------------------------------

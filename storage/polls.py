@@ -137,7 +137,7 @@ def _option_rows(state: PollState) -> list[tuple[str, str, int, str, int]]:
 
 
 class PollsMixin(StoreBase):
-    """Campaigns, polls, counts and answers."""
+    """Campaigns, polls and their counts (answers and snapshots have mixins of their own)."""
 
     # -- campaigns ----------------------------------------------------------------------
 

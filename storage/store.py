@@ -1,8 +1,8 @@
 """``Store``: the one class through which the project reads and writes SQLite.
 
-Feature SQL lives in mixins beside this file (polls, articles, chats, digests); this
-module adds the bot's own bookkeeping: the update offset, dead letters, the ledger of
-messages sent for an update, and the admin audit log.
+Feature SQL lives in mixins beside this file (polls, answers, snapshots, articles, chats,
+digests); this module adds the bot's own bookkeeping: the update offset, dead letters, the
+ledger of messages sent for an update, and the admin audit log.
 """
 
 from __future__ import annotations
