@@ -11,6 +11,7 @@ from telegram.constants import MessageLimit
 
 from bot import summary as summaries
 from bot.content import ARTICLE_ID, Library, LocalizedArticle
+from bot.replies import pack
 from bot.texts import bold, escape, gettext_for, link, telegram_length
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -55,17 +56,8 @@ def render_post(article: LocalizedArticle, *, limit: int = MAX_TEXT) -> list[str
             block.text, limit, article.body_language, measure=telegram_length
         )
     ]
-    messages: list[list[_Block]] = []
-    used = 0
-    for block in pieces:
-        size = telegram_length(block.text)
-        if messages and used + 2 + size <= limit:
-            messages[-1].append(block)
-            used += 2 + size
-        else:
-            messages.append([block])
-            used = size
-    return ["\n\n".join(block.html() for block in message) for message in messages]
+    html_pieces = [block.html() for block in pieces]
+    return pack(html_pieces, separator="\n\n", limit=limit, measure=visible_length)
 
 
 def render_summary(article: LocalizedArticle, points: tuple[str, ...], language: str) -> str:

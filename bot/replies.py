@@ -6,7 +6,7 @@ update after a crash, the user is not answered twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -20,15 +20,22 @@ MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
 Context = CallbackContext[Any, Any, Any, Any]
 
 
-def pack(parts: Sequence[str], *, separator: str = "\n", limit: int = MAX_TEXT) -> list[str]:
-    """Join ``parts`` into as few messages as fit ``limit`` (UTF-16 units, markup counted,
-    to be safe); a part too long on its own is cut between its lines."""
+def pack(
+    parts: Sequence[str],
+    *,
+    separator: str = "\n",
+    limit: int = MAX_TEXT,
+    measure: Callable[[str], int] = telegram_length,
+) -> list[str]:
+    """Join ``parts`` into as few messages as fit ``limit`` by ``measure`` (by default UTF-16
+    units with the markup counted, to be safe); a part too long on its own is cut between
+    its lines."""
     messages: list[str] = []
     current = ""
     for part in parts:
-        for piece in _pieces(part, limit):
+        for piece in _pieces(part, limit, measure):
             joined = f"{current}{separator}{piece}" if current else piece
-            if telegram_length(joined) <= limit:
+            if measure(joined) <= limit:
                 current = joined
                 continue
             messages.append(current)
@@ -36,17 +43,17 @@ def pack(parts: Sequence[str], *, separator: str = "\n", limit: int = MAX_TEXT) 
     return [*messages, current] if current else messages
 
 
-def _pieces(part: str, limit: int) -> list[str]:
-    if telegram_length(part) <= limit:
+def _pieces(part: str, limit: int, measure: Callable[[str], int]) -> list[str]:
+    if measure(part) <= limit:
         return [part]
     pieces: list[str] = []
     current = ""
     for line in part.split("\n"):
-        while telegram_length(line) > limit:  # a single line past the limit: cut it
+        while measure(line) > limit:  # a single line past the limit: cut it
             pieces.append(line[: limit // 2])
             line = line[limit // 2 :]
         joined = f"{current}\n{line}" if current else line
-        if current and telegram_length(joined) > limit:
+        if current and measure(joined) > limit:
             pieces.append(current)
             joined = line
         current = joined
