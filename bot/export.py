@@ -27,11 +27,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from telegram import InputFile, Update
+from telegram import InputFile, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.auth import admin_or_chat_admin
 from bot.config import Config
+from bot.replies import send_once
 from bot.results import combined, managed_campaign
 from bot.services import services
 from bot.texts import N_, escape, translate
@@ -156,19 +157,18 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     campaign, _polls = found
     store = services(context).store
-    key = f"u{update.update_id}:export:{message.chat_id}"
-    if await store.sent(key) is not None:
-        return
-    data = await csv_bytes(store, campaign.id)
-    assert data is not None
     caption = translate(
         user.language_code, "Poll #{id}: {question}", id=campaign.id, question=campaign.question
     )
-    sent = await message.reply_document(
-        InputFile(data, filename=f"poll-{campaign.id}.csv"), caption=escape(caption[:1000])
-    )
-    await store.record_sent(key, message.chat_id, sent.message_id)
-    await store.audit(user.id, "poll.export", target=f"#{campaign.id}")
+
+    async def send(chat_message: Message) -> Message:  # built only if not sent before
+        data = await csv_bytes(store, campaign.id)
+        assert data is not None
+        document = InputFile(data, filename=f"poll-{campaign.id}.csv")
+        return await chat_message.reply_document(document, caption=escape(caption[:1000]))
+
+    if await send_once(update, context, "export", send):
+        await store.audit(user.id, "poll.export", target=f"#{campaign.id}")
 
 
 async def export_to(config: Config, campaign_id: int, out: Path | None) -> int:

@@ -6,10 +6,10 @@ update after a crash, the user is not answered twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackContext
 
@@ -60,17 +60,26 @@ def _pieces(part: str, limit: int, measure: Callable[[str], int]) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-async def reply_once(update: Update, context: Context, text: str, *, what: str = "reply") -> None:
-    """Reply in the update's chat (HTML) unless a replay of this update already did."""
+async def send_once(
+    update: Update, context: Context, what: str, send: Callable[[Message], Awaitable[Message]]
+) -> bool:
+    """Answer in the update's chat with ``send`` unless a replay of this update already
+    did (``what`` names the answer in the ledger); True if it was sent now."""
     message = update.effective_message
     if message is None:
-        return
+        return False
     store = services(context).store
     key = f"u{update.update_id}:{what}:{message.chat_id}"
     if await store.sent(key) is not None:
-        return
-    sent = await message.reply_text(text)
+        return False
+    sent = await send(message)
     await store.record_sent(key, message.chat_id, sent.message_id)
+    return True
+
+
+async def reply_once(update: Update, context: Context, text: str, *, what: str = "reply") -> None:
+    """Reply in the update's chat (HTML) unless a replay of this update already did."""
+    await send_once(update, context, what, lambda message: message.reply_text(text))
 
 
 async def reply_parts(
