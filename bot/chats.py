@@ -27,6 +27,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 
+from bot.config import USERNAME_RE
 from bot.services import Services, services
 from bot.texts import N_, Problem, translate
 from storage import Store
@@ -34,7 +35,7 @@ from storage.chats import ChatRecord
 
 log = logging.getLogger(__name__)
 
-_REF_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
+_CHAT_ID_RE = re.compile(r"^-\d{1,20}$")  # a channel or group id (private ones are positive)
 Context = CallbackContext[Any, Any, Any, Any]
 
 
@@ -60,13 +61,13 @@ class TargetError(Exception):
 
 
 def is_chat_ref(token: str) -> bool:
-    """``@username`` or a numeric chat id."""
-    return bool(_REF_RE.match(token))
+    """``@username`` or the (negative) id of a channel or group."""
+    return bool(USERNAME_RE.match(token) or _CHAT_ID_RE.match(token))
 
 
 def split_targets(args: Sequence[str]) -> tuple[list[str], list[str]]:
     """Separate chat references from the other words of a command."""
-    refs = [a for a in args if is_chat_ref(a) and (a.startswith("@") or a.startswith("-"))]
+    refs = [a for a in args if is_chat_ref(a)]
     return refs, [a for a in args if a not in refs]
 
 

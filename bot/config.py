@@ -22,7 +22,7 @@ TOKEN_ENV = "POLLBOT_TOKEN"
 HASH_KEY_ENV = "POLLBOT_HASH_KEY"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{3,}$")
-_CHAT_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public chat's @username
 _PLACEHOLDER_TOKENS = {"123456:ABC"}
 
 
@@ -334,7 +334,7 @@ def _is_chat_ref(value: Any) -> bool:
         return False
     if isinstance(value, int):
         return value != 0
-    return isinstance(value, str) and bool(_CHAT_RE.match(value))
+    return isinstance(value, str) and bool(USERNAME_RE.match(value))
 
 
 def _valid_timezone(name: str, where: str) -> str:

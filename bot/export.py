@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -31,7 +30,7 @@ from telegram import InputFile, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.auth import admin_or_chat_admin
-from bot.config import Config
+from bot.config import USERNAME_RE, Config
 from bot.replies import send_once
 from bot.results import combined, managed_campaign
 from bot.services import services
@@ -53,14 +52,13 @@ COLUMNS = (
     "voter",
     "voter_is_chat",
 )
-_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 USAGE = N_("Send /export POLL_ID (the number in /polls).")
 REFUSED = N_("Only the administrators of all its chats can export poll #{id}.")
 
 
 def _text(value: str) -> str:
-    if value.startswith(_FORMULA_START) and not _USERNAME.match(value):
+    if value.startswith(_FORMULA_START) and not USERNAME_RE.match(value):
         return "'" + value
     return value
 

@@ -190,7 +190,7 @@ def _target(word: str) -> str | None:
     link = _TME.match(word)
     if link:
         return "@" + link.group(1)
-    if is_chat_ref(word) and word.startswith(("@", "-")):
+    if is_chat_ref(word):
         return word
     return None
 
