@@ -50,6 +50,14 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+# The bot's own key/value state (offsets, watermarks), read and written by several mixins.
+GET_STATE = "SELECT value FROM state WHERE key = ?"
+SET_STATE = (
+    "INSERT INTO state (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
 class StoreBase:
     """Owns the connection; feature mixins add the SQL of their tables.
 

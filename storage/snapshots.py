@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.base import StoreBase, now
+from storage.base import GET_STATE, SET_STATE, StoreBase, now
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class SnapshotsMixin(StoreBase):
         removed = 0
         for bucket, age in SNAPSHOT_TIERS:
             key = f"snapshots.thinned.{bucket}"
-            since = int(await self._scalar("SELECT value FROM state WHERE key = ?", (key,)) or 0)
+            since = int(await self._scalar(GET_STATE, (key,)) or 0)
             cutoff = (minute - age) // bucket * bucket
             if cutoff <= since:
                 continue
@@ -63,11 +63,7 @@ class SnapshotsMixin(StoreBase):
                     (since * 60, since, cutoff, bucket, bucket),
                 )
                 removed += max(cursor.rowcount, 0)
-                await conn.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, str(cutoff)),
-                )
+                await conn.execute(SET_STATE, (key, str(cutoff)))  # with the DELETE
         return removed
 
     async def snapshot_series(

@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.answers import AnswersMixin
 from storage.articles import ArticlesMixin
-from storage.base import StoreBase, now
+from storage.base import GET_STATE, SET_STATE, StoreBase, now
 from storage.chats import ChatsMixin
 from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
@@ -61,15 +61,11 @@ class Store(
     # -- state --------------------------------------------------------------------------
 
     async def get_state(self, key: str) -> str | None:
-        value = await self._scalar("SELECT value FROM state WHERE key = ?", (key,))
+        value = await self._scalar(GET_STATE, (key,))
         return None if value is None else str(value)
 
     async def set_state(self, key: str, value: str) -> None:
-        await self._write_one(
-            "INSERT INTO state (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        await self._write_one(SET_STATE, (key, value))
 
     async def offset(self) -> int | None:
         """The getUpdates offset to ask with next (None: never fetched)."""
