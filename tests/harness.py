@@ -16,11 +16,13 @@ import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.app import PTBApplication, build_application, running
 from bot.config import Config
+from bot.digests import CLOCK_KEY
 from bot.pump import UpdatePump
 from bot.sandbox import Sandbox, World
 from bot.services import Services
@@ -121,18 +123,27 @@ class BotHarness:
         self.seen[chat_id] = len(messages)
         return messages[start:]
 
-    def texts(self, chat_id: int) -> list[str]:
-        return [m.get("text") or m.get("caption") or "" for m in self.messages(chat_id)]
-
 
 @asynccontextmanager
 async def bot_harness(
-    sandbox: Sandbox, directory: Path, **sections: str
+    sandbox: Sandbox,
+    directory: Path,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    paused: bool = False,
+    **sections: str,
 ) -> AsyncIterator[BotHarness]:
-    """The real application with its services, talking to ``sandbox``."""
+    """The real application with its services, talking to ``sandbox``.
+
+    ``clock`` replaces the digests' "now"; ``paused`` pauses the JobQueue, so that only
+    the test runs jobs."""
     config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
     application = build_application(config)
+    if clock is not None:
+        application.bot_data[CLOCK_KEY] = clock
     async with running(application, config) as services:
+        if paused and application.job_queue is not None:
+            application.job_queue.scheduler.pause()
         pump = UpdatePump(application, services.store, timeout=0)
         yield BotHarness(sandbox, config, application, services, pump)
 

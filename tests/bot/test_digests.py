@@ -7,8 +7,8 @@ test modules too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,10 @@ from telegram.ext import CallbackContext
 
 import storage.polls
 from bot import digest_compose
-from bot.app import build_application, running
 from bot.charts import ChartData, OptionResult, render_chart
 from bot.chats import resolve_all
-from bot.config import Config
-from bot.digests import CLOCK_KEY
 from bot.polls import send_campaign
 from bot.pollspec import PollSpec
-from bot.pump import UpdatePump
 from bot.sandbox import Sandbox
 from bot.schedules import job_name
 from bot.texts import bar
@@ -36,7 +32,7 @@ from tests.harness import (
     PLANTNEWS,
     READER,
     BotHarness,
-    write_config,
+    bot_harness,
 )
 
 # An hour boundary two hours ago: the digests of the tests fall due then and an hour or two
@@ -58,21 +54,12 @@ class Clock:
         return self
 
 
-@asynccontextmanager
-async def digest_bot(
+def digest_bot(
     sandbox: Sandbox, directory: Path, clock: Clock, *, paused: bool = True, **sections: str
-) -> AsyncIterator[BotHarness]:
-    """The real bot on ``directory``'s database, with ``clock`` as the digests' now.
-
-    The JobQueue is paused unless asked otherwise, so that only the test runs jobs."""
-    config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
-    application = build_application(config)
-    application.bot_data[CLOCK_KEY] = clock
-    async with running(application, config) as services:
-        if paused and application.job_queue is not None:
-            application.job_queue.scheduler.pause()
-        pump = UpdatePump(application, services.store, timeout=0)
-        yield BotHarness(sandbox, config, application, services, pump)
+) -> AbstractAsyncContextManager[BotHarness]:
+    """The real bot on ``directory``'s database, with ``clock`` as the digests' now (the
+    JobQueue paused unless asked otherwise, so that only the test runs jobs)."""
+    return bot_harness(sandbox, directory, clock=clock, paused=paused, **sections)
 
 
 async def post_poll(
