@@ -237,7 +237,8 @@ async def send_digest(
     """Claim, compose and send one digest: (claimed, why sending failed if it did).
 
     The claim is durable before anything is sent, so this digest is never sent twice.
-    ``sent_key`` (for /digest) makes a replayed update skip the messages already sent.
+    ``sent_key`` (for /digest) makes a replayed update finish the digest it claimed, and
+    skip the messages already sent.
     """
     svc = services(context)
     store, charts = svc.store, svc.config.digest.charts
@@ -246,6 +247,7 @@ async def send_digest(
         request.target_chat,
         timestamp(request.due_at),
         at=timestamp(request.now),
+        origin=sent_key,
     )
     if digest_id is None:
         log.info(

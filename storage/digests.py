@@ -164,15 +164,32 @@ class DigestsMixin(StoreBase):
     # -- digests ------------------------------------------------------------------------
 
     async def claim_digest(
-        self, schedule_id: int | None, target_chat: int, due_at: int, *, at: int
+        self,
+        schedule_id: int | None,
+        target_chat: int,
+        due_at: int,
+        *,
+        at: int,
+        origin: str | None = None,
     ) -> int | None:
         """Claim the digest of ``schedule_id`` due at ``due_at``: its id, or None if it was
-        claimed before (sent, or lost in a crash: either way it is not sent again)."""
+        claimed before (sent, or lost in a crash: either way it is not sent again).
+
+        A digest asked for by an update (``origin``) is claimed once per update: a replay
+        gets the same id back, to finish what a crash or a failed send interrupted (the
+        ledger of sent messages keeps it from sending a part twice)."""
         async with self.write() as conn:
+            if origin is not None:
+                async with conn.execute(
+                    "SELECT id FROM digests WHERE origin = ?", (origin,)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is not None:
+                    return int(row[0])
             cursor = await conn.execute(
-                "INSERT INTO digests (schedule_id, target_chat, due_at, claimed_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (schedule_id, due_at) DO NOTHING",
-                (schedule_id, target_chat, due_at, at),
+                "INSERT INTO digests (schedule_id, target_chat, due_at, claimed_at, origin)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (schedule_id, due_at) DO NOTHING",
+                (schedule_id, target_chat, due_at, at, origin),
             )
             return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
 

@@ -355,3 +355,46 @@ async def test_only_admins_get_digests_and_schedules(sandbox: Sandbox, tmp_path:
             assert "only the bot's admins" in text_of(answer)
         assert await bot.store.schedules() == []
         assert await bot.store.digests() == []
+
+
+async def test_a_replayed_digest_command_makes_one_digest(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A crash after /digest was handled replays it: the digest is not claimed twice (the
+    next digest's changes are counted from the one the chat got), nor sent twice."""
+    async with digest_bot(sandbox, tmp_path, Clock(HOUR)) as bot:
+        await post_poll(bot)
+        await bot.say(ADMIN, "/start")
+        queued = bot.world.send(ADMIN, "/digest")["update"]
+        assert queued is not None
+        await bot.pump.process_batch([dict(queued)])
+        sent = len(bot_posts(bot, ADMIN))
+        await bot.pump.process_batch([dict(queued)])
+        assert len(bot_posts(bot, ADMIN)) == sent
+        (digest,) = await bot.store.digests(ADMIN)
+        assert digest.sent_at is not None
+
+
+async def test_a_digest_interrupted_part_way_is_finished_by_the_replay(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with digest_bot(sandbox, tmp_path, Clock(HOUR)) as bot:
+        await post_poll(bot)
+        await bot.say(ADMIN, "/start")
+        first_call = len(bot.world.calls())
+        queued = bot.world.send(ADMIN, "/digest")["update"]
+        assert queued is not None
+        bot.world.fault("500", method="sendPhoto", chat_id=ADMIN, times=1)
+
+        def photos() -> list[bool]:
+            calls = bot.world.calls()[first_call:]
+            return [c["ok"] for c in calls if c["method"] == "sendPhoto"]
+
+        await bot.pump.process_batch([dict(queued)])  # the digest (one photo) failed to go
+        assert photos() == [False]
+        (first,) = await bot.store.digests(ADMIN)
+        assert first.sent_at is None
+        await bot.pump.process_batch([dict(queued)])
+        assert photos() == [False, True]
+        (digest,) = await bot.store.digests(ADMIN)
+        assert digest.id == first.id and digest.sent_at is not None
