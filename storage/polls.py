@@ -153,12 +153,9 @@ class PollsMixin(StoreBase):
     ) -> Campaign:
         """Create a campaign; with an ``origin`` already used, return that one instead."""
         async with self.write() as conn:
-            if origin is not None:
-                existing = await self._one(
-                    f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE origin = ?", (origin,)
-                )
-                if existing is not None:
-                    return _campaign(existing)
+            existing = await self.campaign_by_origin(origin) if origin is not None else None
+            if existing is not None:
+                return existing
             cursor = await conn.execute(
                 "INSERT INTO campaigns (question, options, spec, article_id, created_by,"
                 " created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
