@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from timing import timed  # noqa: E402  (bench/ is the script's own directory)
 
 import storage.polls  # noqa: E402
-from bot.charts import render_chart  # noqa: E402
-from bot.digest_compose import DigestRequest, compose, plan  # noqa: E402
+from bot.digests.charts import render_chart  # noqa: E402
+from bot.digests.compose import DigestRequest, compose, plan  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.digests import DigestItem  # noqa: E402
 from storage.polls import OptionState, PollState  # noqa: E402

@@ -156,7 +156,7 @@ async def run_usual(api_url: str, expected: int, directory: Path) -> float:
         .get_updates_connection_pool_size(2)
         .build()
     )
-    for handler in polls.HANDLERS:
+    for handler in polls.FEATURE.handlers:
         application.add_handler(handler)
     handled = 0
     done = asyncio.Event()

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from timing import timed  # noqa: E402  (bench/ is the script's own directory)
 
-from bot.results import campaign_result, render_result  # noqa: E402
+from bot.polls.results import campaign_result, render_result  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.polls import OptionState, PollState  # noqa: E402
 

@@ -12,11 +12,12 @@ from typing import Any
 from telegram import Chat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 from bot import admin, articles, digests, polls
 from bot.config import Config
+from bot.feature import PTBApplication, all_commands
 from bot.flood import PacedRateLimiter
 from bot.logs import protect
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
@@ -27,7 +28,6 @@ from storage import Store
 
 log = logging.getLogger(__name__)
 
-PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 # A 429 is retried after its retry_after, never dropped (AIORateLimiter's default is 0).
 # The limits themselves are paced by bot/flood.py, a private chat's included.
 RATE_LIMIT_RETRIES = 5
@@ -55,17 +55,19 @@ def build_application(config: Config) -> PTBApplication:
     return application
 
 
-# Feature modules, each exporting HANDLERS (and an on_startup hook). Every handler goes in
-# group 0: an update is handled by the first matching handler, and no two features claim
-# the same command or update type. Polls come first: votes are by far the most frequent
-# updates, and PTB checks the handlers of a group in order until one matches.
-FEATURES = (polls, admin, articles, digests)
+# The features, each a package exporting FEATURE. Every handler goes in group 0: an update
+# is handled by the first matching handler, and no two features claim the same command or
+# update type. Polls come first: votes are by far the most frequent updates, and PTB checks
+# the handlers of a group in order until one matches. The order is also the order of the
+# menus and /help (after /start and /help): posting matters more than chat upkeep.
+FEATURES = (polls.FEATURE, articles.FEATURE, digests.FEATURE, admin.FEATURE)
+COMMANDS = all_commands(FEATURES)
 
 
 def add_handlers(application: PTBApplication) -> None:
-    """The one place handlers are registered; each feature module exports HANDLERS."""
-    for module in FEATURES:
-        for handler in module.HANDLERS:
+    """The one place handlers are registered."""
+    for feature in FEATURES:
+        for handler in feature.handlers:
             application.add_handler(handler)
     application.add_error_handler(on_error)
 
@@ -116,10 +118,10 @@ async def running(application: PTBApplication, config: Config) -> AsyncIterator[
     await application.initialize()
     try:
         async with await Store.open(config.storage.path) as store:
-            services = Services(config=config, store=store)
+            services = Services(config=config, store=store, commands=COMMANDS)
             install(application, services)
-            for module in FEATURES:
-                await module.on_startup(application)
+            for feature in FEATURES:
+                await feature.on_startup(application)
             await application.start()
             try:
                 yield services

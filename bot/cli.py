@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import sandbox_cli
 from bot.config import Config, ConfigError, describe
+from bot.demo import sandbox_cli
 from bot.logs import setup_logging
 
 log = logging.getLogger("pollbot")
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _export(args: argparse.Namespace) -> int:
     config = Config.from_toml(args.config)
-    from bot.export import export_to
+    from bot.polls.export import export_to
 
     return asyncio.run(export_to(config, args.campaign, args.out))
 
@@ -93,7 +93,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import main as demo_main
+    from bot.demo.run import main as demo_main
 
     return demo_main(args.dir, readers=args.readers, keep=args.keep)
 

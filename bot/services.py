@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext
 
 from bot.config import Config
-from bot.content import Library
+from bot.feature import CommandInfo
 from storage import Store
 
+if TYPE_CHECKING:  # the runtime imports no feature package when it loads
+    from bot.articles.content import Library
+
 _KEY = "pollbot.services"
+
+
+def _empty_library() -> Library:
+    from bot.articles.content import Library
+
+    return Library()
 
 
 @dataclass
@@ -21,7 +30,9 @@ class Services:
     # chat id -> (expires at, monotonic clock; ids of the chat's administrators)
     admin_cache: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
     # the articles of [bot] content_dir, loaded by articles.on_startup
-    library: Library = field(default_factory=Library)
+    library: Library = field(default_factory=_empty_library)
+    # every feature's commands, for the menus and /help (bot.app hands them over)
+    commands: tuple[CommandInfo, ...] = ()
     # user id -> monotonic times of their /results requests in the last minute (rate limit)
     results_requests: dict[int, list[float]] = field(default_factory=dict)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.app import PTBApplication, build_application, running
 from bot.config import Config
-from bot.digests import CLOCK_KEY
+from bot.digests.commands import CLOCK_KEY
 from bot.pump import UpdatePump
 from bot.sandbox import Sandbox, World
 from bot.services import Services

@@ -17,8 +17,9 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from bot import charts, texts
-from bot.charts import MIN_TREND_POINTS, ChartData, OptionResult, TrendPoint, render_chart
+from bot import texts
+from bot.digests import charts
+from bot.digests.charts import MIN_TREND_POINTS, ChartData, OptionResult, TrendPoint, render_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)

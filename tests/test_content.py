@@ -13,15 +13,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.article_view import (
+from bot.articles.content import Article, Library, Translation
+from bot.articles.view import (
     parse_payload,
     render_post,
     render_summary,
     summary_payload,
     visible_length,
 )
-from bot.content import Article, Library, Translation
-from bot.pollspec import validate
+from bot.polls.spec import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "content" / "moscow-plant-reboot.toml"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import export
 from bot.cli import main
+from bot.polls import export
 from bot.sandbox import Sandbox
 from storage import Store
 from storage.polls import OptionState, PollState

@@ -92,7 +92,7 @@ def test_msgids_are_found_and_translated_at_run_time() -> None:
     refusal = "Sorry, only the bot's admins can do that."
     assert refusal in USED
     assert gettext_for("ru")(refusal) == merged_russian()[refusal] != refusal
-    assert {"admin.py", "app.py", "chats.py", "auth.py"} <= set(SOURCES)
+    assert {"admin/commands.py", "app.py", "admin/chats.py", "admin/auth.py"} <= set(SOURCES)
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import newpoll
-from bot.newpoll import parse
+from bot.polls import newpoll
+from bot.polls.newpoll import parse
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 

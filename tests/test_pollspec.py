@@ -14,8 +14,8 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import BaseRequest, RequestData
 
-from bot import pollspec
-from bot.pollspec import ContentError, PollSpec, send_kwargs, spec_from_mapping, validate
+from bot.polls import spec as pollspec
+from bot.polls.spec import ContentError, PollSpec, send_kwargs, spec_from_mapping, validate
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GOOD = PollSpec(question="Which lineup?", options=("EVs", "Partner cars", "Both"))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.schedules import (
+from bot.digests.schedules import (
     ScheduleError,
     ScheduleRequest,
     check,

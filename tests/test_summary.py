@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import summary
-from bot.content import Library
+from bot.articles import summary
+from bot.articles.content import Library
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Library.load(ROOT / "content").get("moscow-plant-reboot")
@@ -94,7 +94,7 @@ nltk.data.path[:] = [{str(tmp_path)!r}]
 def refuse(*args, **kwargs):
     raise AssertionError("nltk download attempted")
 nltk.download = refuse
-from bot import summary
+from bot.articles import summary
 print(json.dumps([summary.summarize(sys.argv[1], "en"), summary.summarize(sys.argv[2], "ru")]))
 """
     env = {"NLTK_DATA": str(tmp_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.admin import all_commands
+from bot.app import COMMANDS
 from bot.sandbox import DEFAULT_TOKEN, Sandbox
 from tests.conftest import _TOKEN_SECRET
 from tests.harness import (
@@ -82,11 +82,11 @@ async def test_menus_are_set_for_subscribers_and_for_each_admin(bot: BotHarness)
     for admin in (ADMIN, ADMIN_RU):
         for language in ("", "ru"):
             commands = [c["command"] for c in menus[f"chat:{admin}|{language}"]]
-            assert commands == [c.name for c in all_commands()]
-    assert {"post", "newpoll", "approve", "audit"} <= {c.name for c in all_commands()}
+            assert commands == [c.name for c in COMMANDS]
+    assert {"post", "newpoll", "approve", "audit"} <= {c.name for c in COMMANDS}
 
 
-@pytest.mark.parametrize("command", [c.name for c in all_commands()])
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS])
 async def test_an_edited_command_does_not_act_again(bot: BotHarness, command: str) -> None:
     """Editing a message into a command (or editing a command) is not a new command."""
     await bot.say(ADMIN, "/start")
@@ -130,7 +130,7 @@ async def test_help_shows_an_admin_every_command_with_an_example(bot: BotHarness
 
     text = texts(replies)
     assert "Admin commands:" in text
-    for command in all_commands():
+    for command in COMMANDS:
         assert f"/{command.name} — " in text
         assert command.example in text
     assert "<code>/post moscow-plant-reboot @mychannel</code>" in replies[0]["sandbox"]["html"]

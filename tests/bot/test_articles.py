@@ -311,7 +311,9 @@ async def test_a_broken_content_file_leaves_the_others_loaded(
 
     assert listing["text"].startswith("Articles: 1\n• long-read — Costs <&> benefits")
     assert "Mistakes in content files: 3" in listing["text"]
-    logged = [r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.articles"]
+    logged = [
+        r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.articles.posting"
+    ]
     assert any("broken.toml, field title: missing" in line for line in logged)
 
 

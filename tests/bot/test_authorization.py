@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.admin import all_commands
-from bot.menu import CommandInfo
+from bot.app import COMMANDS
+from bot.feature import CommandInfo
 from tests.harness import (
     ADMIN,
     AUTONEWS,
@@ -43,7 +43,7 @@ ARGUMENTS = {
     "language": "@plantnews ru",
     "audit": "5",
 }
-ADMIN_COMMANDS = [c for c in all_commands() if c.admin]
+ADMIN_COMMANDS = [c for c in COMMANDS if c.admin]
 
 
 def arguments(command: CommandInfo) -> str:

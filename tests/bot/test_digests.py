@@ -17,13 +17,13 @@ import pytest
 from telegram.ext import CallbackContext
 
 import storage.polls
-from bot import digest_compose
-from bot.charts import ChartData, OptionResult, render_chart
-from bot.chats import resolve_all
-from bot.polls import send_campaign
-from bot.pollspec import PollSpec
+from bot.admin.chats import resolve_all
+from bot.digests import compose as digest_compose
+from bot.digests.charts import ChartData, OptionResult, render_chart
+from bot.digests.schedules import job_name
+from bot.polls.campaigns import send_campaign
+from bot.polls.spec import PollSpec
 from bot.sandbox import Sandbox
-from bot.schedules import job_name
 from bot.texts import bar
 from tests.harness import (
     ADMIN,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import digest_compose
+from bot.digests import compose as digest_compose
 from bot.sandbox import Sandbox
 from tests.bot.test_digests import (
     HOUR,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError
+from bot.digests.schedules import job_name, next_due, trigger
 from bot.sandbox import Sandbox
-from bot.schedules import job_name, next_due, trigger
 from tests.bot.test_digests import (
     HOUR,
     Clock,

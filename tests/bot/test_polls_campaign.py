@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import storage.base
-from bot.closing import expire_polls
+from bot.polls.closing import expire_polls
 from bot.sandbox import ControlError
 from bot.sandbox.crowd import simulate
 from tests.harness import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER, BotHarness

@@ -34,9 +34,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot import summary as summaries
-from bot.pollspec import ContentError as ContentError  # raised by the loader: re-exported
-from bot.pollspec import PollSpec, spec_from_mapping, validate
+from bot.articles import summary as summaries
+from bot.polls.spec import ContentError as ContentError  # raised by the loader: re-exported
+from bot.polls.spec import PollSpec, spec_from_mapping, validate
 from bot.texts import SUPPORTED_LANGUAGES, normalize_language, telegram_length
 
 ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")

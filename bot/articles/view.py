@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 from telegram.constants import MessageLimit
 
-from bot import summary as summaries
-from bot.content import ARTICLE_ID, Library, LocalizedArticle
+from bot.articles import summary as summaries
+from bot.articles.content import ARTICLE_ID, Library, LocalizedArticle
 from bot.replies import pack
 from bot.texts import bold, escape, gettext_for, link, telegram_length
 

@@ -17,14 +17,13 @@ from typing import Any
 from telegram import Chat, Update
 from telegram.ext import Application, CallbackContext
 
-from bot import schedules
-from bot.auth import admin_only
-from bot.chats import TargetError, chat_language, resolve, split_targets, tell_admins
+from bot.admin.auth import admin_only
+from bot.admin.chats import TargetError, chat_language, resolve, split_targets, tell_admins
 from bot.config import ConfigError
-from bot.digest_compose import DigestRequest, send_digest, timestamp
-from bot.menu import CommandInfo, command
+from bot.digests import schedules
+from bot.digests.compose import DigestRequest, send_digest, timestamp
+from bot.digests.schedules import ScheduleError
 from bot.replies import reply_once, reply_parts
-from bot.schedules import ScheduleError
 from bot.services import Services, of_app, services
 from bot.texts import N_, Problem, escape, gettext_for, normalize_language
 from storage.digests import Schedule
@@ -354,25 +353,3 @@ async def digest_now(update: Update, context: Context) -> None:
     elif where.chat_id != chat.id:
         text = _("Digest sent to {target}.").format(target=name)
         await reply_once(update, context, text, what="digest")
-
-
-HANDLERS: list[Any] = [
-    command("digest", digest_now),
-    command("schedule", add_schedule),
-    command("schedules", list_schedules),
-    command("unschedule", remove_schedule),
-]
-
-COMMANDS = [
-    CommandInfo("digest", N_("Send a digest of the poll results now"), "/digest @plantnews", True),
-    CommandInfo(
-        "schedule",
-        N_("Schedule digests: cron, channel, time zone"),
-        '/schedule "0 20 * * *" @plantnews Europe/Moscow',
-        True,
-    ),
-    CommandInfo(
-        "schedules", N_("List the digest schedules and their next run"), "/schedules", True
-    ),
-    CommandInfo("unschedule", N_("Remove a digest schedule"), "/unschedule 3", True),
-]

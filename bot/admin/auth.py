@@ -10,21 +10,19 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackContext
 
-from bot.chats import default_target_refs, resolve_all
+from bot.admin.chats import default_target_refs, resolve_all
+from bot.feature import Callback, Context
+from bot.replies import reply_once
 from bot.services import Services, services
 from bot.texts import gettext_for, normalize_language
+from storage.polls import Campaign, PollRecord
 
 log = logging.getLogger(__name__)
-
-Context = CallbackContext[Any, Any, Any, Any]
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 async def chat_admins(context: Context, chat_id: int) -> frozenset[int]:
@@ -127,3 +125,47 @@ def admin_or_chat_admin(callback: Callback) -> Callback:
         await callback(update, context)
 
     return guarded
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def campaign_id_arg(args: list[str] | None) -> int | None:
+    """The campaign id of a command (``12`` or ``#12``); None when missing or not a number."""
+    if not args:
+        return None
+    text = args[0].lstrip("#№")
+    return int(text) if text.isdigit() else None
+
+
+async def managed_campaign(
+    update: Update, context: Context, usage: str, refusal: str
+) -> tuple[Campaign, list[PollRecord]] | None:
+    """The campaign a command names, with its polls, if the user may manage every one of its
+    chats; otherwise reply why (``usage``, ``refusal``: msgids, refusal with ``{id}``)."""
+    user = update.effective_user
+    assert user is not None
+    _ = gettext_for(user.language_code)
+    store = services(context).store
+    campaign_id = campaign_id_arg(context.args)
+    campaign = await store.campaign(campaign_id) if campaign_id is not None else None
+    if campaign is None:
+        missing = _("No poll #{id}.").format(id=campaign_id)
+        await reply_once(update, context, _(usage) if campaign_id is None else missing)
+        return None
+    polls = await store.polls_of(campaign.id)
+    chats = {poll.chat_id for poll in polls if poll.chat_id is not None}
+    if not all([await may_manage(context, user.id, chat_id) for chat_id in chats]):
+        await reply_once(update, context, _(refusal).format(id=campaign.id))
+        return None
+    return campaign, polls
+
+
+async def manages_any(context: Context, user_id: int, chat_ids: list[int]) -> bool:
+    """A bot admin, or an administrator of at least one of these chats."""
+    if services(context).is_admin(user_id):
+        return True
+    for chat_id in chat_ids:
+        if user_id in await chat_admins(context, chat_id):
+            return True
+    return False

@@ -20,23 +20,20 @@ from telegram.error import TelegramError
 from telegram.ext import (
     CallbackContext,
     ContextTypes,
-    PollAnswerHandler,
-    PollHandler,
 )
 
-from bot import closing, export, newpoll, results, votes
-from bot.auth import admin_or_chat_admin
-from bot.chats import (
+from bot.admin.auth import admin_or_chat_admin
+from bot.admin.chats import (
     Target,
     failure_reason,
     note_failure,
     split_targets,
 )
-from bot.menu import CommandInfo, command
-from bot.pollspec import PollSpec, send_kwargs, validate
+from bot.polls import newpoll, votes
+from bot.polls.spec import PollSpec, send_kwargs, validate
 from bot.replies import reply_once
-from bot.services import of_app, services
-from bot.texts import N_, Gettext, escape, gettext_for
+from bot.services import services
+from bot.texts import Gettext, escape, gettext_for
 from storage.polls import Campaign
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -252,53 +249,3 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     outcome = await _create(context, update, request.spec, targets)
     await reply_once(update, context, _outcome_text(outcome, _))
-
-
-# ---------------------------------------------------------------- wiring
-
-
-HANDLERS: list[Any] = [
-    PollHandler(votes.record_poll),
-    PollAnswerHandler(votes.record_answer),
-    command("poll", post_article_poll),
-    command("newpoll", new_poll),
-    command("close", closing.close_poll),
-    command("polls", results.list_polls),
-    command("results", results.show_results),
-    command("export", export.send_export),
-]
-
-COMMANDS = [
-    CommandInfo(
-        "poll",
-        N_("Send an article's poll to channels"),
-        "/poll moscow-plant-reboot @mychannel",
-        True,
-        chat_admin=True,
-    ),
-    CommandInfo(
-        "newpoll",
-        N_("Create a poll: question | options | settings"),
-        "/newpoll Best car? | Lada | Moskvich | multi 2d",
-        True,
-        chat_admin=True,
-    ),
-    CommandInfo("polls", N_("Open and recently closed polls"), "/polls", True, chat_admin=True),
-    CommandInfo("results", N_("Results of a poll, per chat and combined"), "/results 3", False),
-    CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True, chat_admin=True),
-    CommandInfo(
-        "export", N_("Download a poll's results as CSV"), "/export 3", True, chat_admin=True
-    ),
-]
-
-
-async def on_startup(application: Any) -> None:
-    """Close polls whose close date passed while the bot was down; then check every minute."""
-    await closing.expire_polls(of_app(application))
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            closing.expire_job,
-            interval=closing.EXPIRY_INTERVAL,
-            first=closing.EXPIRY_INTERVAL,
-            name="polls.expire",
-        )

@@ -21,11 +21,11 @@ from typing import Any
 
 from bot import app
 from bot.config import Config
-from bot.demo_transcript import save_chart, transcript
+from bot.demo.transcript import save_chart, transcript
 from bot.sandbox import Sandbox, World
 from bot.sandbox.crowd import simulate
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 ARTICLE = "moscow-plant-reboot"
 ADMIN = 1001
 CHANNEL, CHANNEL_NAME = -1001001, "plantnews"

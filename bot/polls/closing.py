@@ -12,13 +12,13 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, ContextTypes
 
-from bot.auth import admin_or_chat_admin
-from bot.chats import failure_reason, note_failure
+from bot.admin.auth import admin_or_chat_admin, managed_campaign
+from bot.admin.chats import failure_reason, note_failure
+from bot.polls.results import campaign_result, render_result
+from bot.polls.votes import close_finished, poll_state
 from bot.replies import reply_once
-from bot.results import campaign_result, managed_campaign, render_result
-from bot.services import Services, services
+from bot.services import Services, of_app, services
 from bot.texts import N_, escape, gettext_for
-from bot.votes import close_finished, poll_state
 from storage.polls import PollRecord
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -102,3 +102,12 @@ async def _stop_all(context: Context, polls: list[PollRecord], language: str | N
             reason = _("Could not stop it in {chat}: {reason}")
             lines.append(reason.format(chat=escape(name), reason=escape(failure)))
     return lines
+
+
+async def on_startup(application: Any) -> None:
+    """Close polls whose close date passed while the bot was down; then check every minute."""
+    await expire_polls(of_app(application))
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            expire_job, interval=EXPIRY_INTERVAL, first=EXPIRY_INTERVAL, name="polls.expire"
+        )

@@ -13,8 +13,8 @@ from telegram import Chat, Update
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot import article_view
-from bot.content import Article
+from bot.articles import view as article_view
+from bot.articles.content import Article
 from bot.replies import reply_once
 from bot.services import services
 from bot.texts import gettext_for, link, normalize_language

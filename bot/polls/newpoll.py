@@ -23,9 +23,9 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
-from bot.auth import may_manage, target_refs
-from bot.chats import Target, is_chat_ref, resolve_all
-from bot.pollspec import PUBLIC_IN_CHANNEL, PollSpec, validate
+from bot.admin.auth import may_manage, target_refs
+from bot.admin.chats import Target, is_chat_ref, resolve_all
+from bot.polls.spec import PUBLIC_IN_CHANNEL, PollSpec, validate
 from bot.texts import N_, Gettext, Problem, escape, gettext_for
 
 Context = CallbackContext[Any, Any, Any, Any]

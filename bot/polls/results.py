@@ -21,14 +21,14 @@ from telegram import Chat, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackContext, ContextTypes
 
-from bot.auth import admin_or_chat_admin, chat_admins, may_manage
+from bot.admin.auth import admin_or_chat_admin, campaign_id_arg, manages_any
 from bot.replies import reply_once
 from bot.services import Services, services
 from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent, shorten
 from storage import Store
 from storage.base import now
 from storage.chats import ChatRecord
-from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts, PollRecord
+from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts
 
 Context = CallbackContext[Any, Any, Any, Any]
 RECENTLY_CLOSED = 7 * 86400  # /polls lists campaigns closed this recently
@@ -238,47 +238,6 @@ def render_overview(summaries: list[CampaignSummary], language: str | None) -> s
 
 
 # ---------------------------------------------------------------- replying
-
-
-def campaign_id_arg(args: list[str] | None) -> int | None:
-    """The campaign id of a command (``12`` or ``#12``); None when missing or not a number."""
-    if not args:
-        return None
-    text = args[0].lstrip("#№")
-    return int(text) if text.isdigit() else None
-
-
-async def managed_campaign(
-    update: Update, context: Context, usage: str, refusal: str
-) -> tuple[Campaign, list[PollRecord]] | None:
-    """The campaign a command names, with its polls, if the user may manage every one of its
-    chats; otherwise reply why (``usage``, ``refusal``: msgids, refusal with ``{id}``)."""
-    user = update.effective_user
-    assert user is not None
-    _ = gettext_for(user.language_code)
-    store = services(context).store
-    campaign_id = campaign_id_arg(context.args)
-    campaign = await store.campaign(campaign_id) if campaign_id is not None else None
-    if campaign is None:
-        missing = _("No poll #{id}.").format(id=campaign_id)
-        await reply_once(update, context, _(usage) if campaign_id is None else missing)
-        return None
-    polls = await store.polls_of(campaign.id)
-    chats = {poll.chat_id for poll in polls if poll.chat_id is not None}
-    if not all([await may_manage(context, user.id, chat_id) for chat_id in chats]):
-        await reply_once(update, context, _(refusal).format(id=campaign.id))
-        return None
-    return campaign, polls
-
-
-async def manages_any(context: Context, user_id: int, chat_ids: list[int]) -> bool:
-    """A bot admin, or an administrator of at least one of these chats."""
-    if services(context).is_admin(user_id):
-        return True
-    for chat_id in chat_ids:
-        if user_id in await chat_admins(context, chat_id):
-            return True
-    return False
 
 
 def rate_wait(svc: Services, user_id: int) -> int:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from telegram.ext import Application
 
-from bot.chats import split_targets
+from bot.admin.chats import split_targets
 from bot.texts import N_, Gettext, Problem, escape, translate
 from storage.digests import Schedule
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bot.demo_transcript import WIDTH
+from bot.demo.transcript import WIDTH
 from bot.sandbox import SandboxClient, SandboxError
 
 URL_ENV = "POLLBOT_SANDBOX_URL"

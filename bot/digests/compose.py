@@ -19,11 +19,11 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
-from bot import schedules
-from bot.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
-from bot.chats import failure_reason, note_failure
+from bot.admin.chats import failure_reason, note_failure
+from bot.digests import schedules
+from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
+from bot.polls.results import CampaignResult, combined, option_key
 from bot.replies import pack
-from bot.results import CampaignResult, combined, option_key
 from bot.services import services
 from bot.texts import Gettext, bar, bold, escape, gettext_for, percent, telegram_length
 from storage import Store

@@ -29,10 +29,10 @@ from typing import TextIO
 from telegram import InputFile, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.auth import admin_or_chat_admin
+from bot.admin.auth import admin_or_chat_admin, managed_campaign
 from bot.config import USERNAME_RE, Config
+from bot.polls.results import combined
 from bot.replies import send_once
-from bot.results import combined, managed_campaign
 from bot.services import services
 from bot.texts import N_, escape, translate
 from storage import Store

@@ -9,7 +9,6 @@ a chat gets its posts in, and ``/audit`` shows the latest admin actions.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,10 +22,10 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler, ContextTypes
+from telegram.ext import ContextTypes
 
-from bot.auth import admin_only, administered_targets, remember_language
-from bot.chats import (
+from bot.admin.auth import admin_only, administered_targets, remember_language
+from bot.admin.chats import (
     TargetError,
     command_ref,
     is_configured,
@@ -37,7 +36,7 @@ from bot.chats import (
     same_chat,
     split_targets,
 )
-from bot.menu import CommandInfo, command
+from bot.feature import CommandInfo
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, SUPPORTED_LANGUAGES, Gettext, bold, escape, gettext_for, translate
@@ -48,7 +47,6 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 MENU_LANGUAGES = ("en", "ru")  # the default menu is English; "ru" users get their own
-FIRST_COMMANDS = ("start", "help")  # shown first in menus and /help
 AUDIT_DEFAULT, AUDIT_MAX = 15, 50
 PUBLIC_TYPES = (Chat.CHANNEL, Chat.SUPERGROUP, Chat.GROUP)
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -57,28 +55,13 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 # ---------------------------------------------------------------- menus and /help
 
 
-def all_commands() -> list[CommandInfo]:
-    """Every feature's commands (first wins on a name): /start and /help, then the features'
-    own, this module's admin commands last (posting matters more than chat upkeep)."""
-    from bot.app import FEATURES  # here: bot.app imports this module
-
-    this = sys.modules[__name__]
-    modules = [m for m in FEATURES if m is not this] + [this]
-    found: dict[str, CommandInfo] = {}
-    for module in modules:
-        for info in module.COMMANDS:
-            found.setdefault(info.name, info)
-    first = [found[name] for name in FIRST_COMMANDS if name in found]
-    return first + [c for c in found.values() if c.name not in FIRST_COMMANDS]
-
-
-def commands_for(admin: bool) -> list[CommandInfo]:
+def commands_for(svc: Services, admin: bool) -> list[CommandInfo]:
     """The commands a subscriber (or, with ``admin``, a bot admin) may use."""
-    return [c for c in all_commands() if admin or not c.admin]
+    return [c for c in svc.commands if admin or not c.admin]
 
 
-def menu(admin: bool, language: str) -> list[BotCommand]:
-    return [BotCommand(c.name, translate(language, c.summary)) for c in commands_for(admin)]
+def menu(svc: Services, admin: bool, language: str) -> list[BotCommand]:
+    return [BotCommand(c.name, translate(language, c.summary)) for c in commands_for(svc, admin)]
 
 
 async def set_menus(bot: Bot, svc: Services) -> None:
@@ -86,12 +69,14 @@ async def set_menus(bot: Bot, svc: Services) -> None:
     for language in MENU_LANGUAGES:
         code = None if language == MENU_LANGUAGES[0] else language
         try:
-            await bot.set_my_commands(menu(False, language), BotCommandScopeDefault(), code)
+            await bot.set_my_commands(menu(svc, False, language), BotCommandScopeDefault(), code)
         except TelegramError as exc:
             log.warning("cannot set the command menu (%s): %s", language, exc)
         for admin in svc.config.bot.admins:
             try:
-                await bot.set_my_commands(menu(True, language), BotCommandScopeChat(admin), code)
+                await bot.set_my_commands(
+                    menu(svc, True, language), BotCommandScopeChat(admin), code
+                )
             except TelegramError as exc:  # e.g. an admin who never opened the bot
                 log.warning("cannot set the admin menu of %s (%s): %s", admin, language, exc)
 
@@ -106,13 +91,13 @@ async def show_help(update: Update, context: Context) -> None:
     admin = svc.is_admin(user.id)
     await remember_language(svc, update)
     lines = [bold(_("What I can do:"))]
-    lines += [_help_line(c, _) for c in commands_for(False)]
+    lines += [_help_line(c, _) for c in commands_for(svc, False)]
     if admin:
         lines += ["", bold(_("Admin commands:"))]
-        lines += [_help_line(c, _) for c in commands_for(True) if c.admin]
+        lines += [_help_line(c, _) for c in commands_for(svc, True) if c.admin]
     elif await administered_targets(context, user.id):
         lines += ["", bold(_("In the chats you administer:"))]
-        lines += [_help_line(c, _) for c in commands_for(True) if c.chat_admin]
+        lines += [_help_line(c, _) for c in commands_for(svc, True) if c.chat_admin]
     await reply_parts(update, context, lines, what="help")
 
 
@@ -331,34 +316,6 @@ def _audit_line(svc: Services, entry: AuditEntry, _: Gettext) -> str:
     if entry.target:
         line += f"\n    {escape(entry.target)}"
     return line
-
-
-# ---------------------------------------------------------------- wiring
-
-
-HANDLERS: list[Any] = [
-    ChatMemberHandler(track_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
-    command("help", show_help),
-    command("channels", list_channels),
-    command("approve", approve_chats),
-    command("forget", forget_chats),
-    command("language", set_language),
-    command("audit", show_audit),
-]
-
-COMMANDS = [
-    CommandInfo("help", N_("What I can do, with examples"), "/help", False),
-    CommandInfo("channels", N_("The chats I know and their state"), "/channels", True),
-    CommandInfo("approve", N_("Make a chat I was added to a target"), "/approve @mychannel", True),
-    CommandInfo("forget", N_("Stop posting to a chat"), "/forget @mychannel", True),
-    CommandInfo(
-        "language",
-        N_("Set the language of a chat's posts and polls"),
-        "/language @mychannel ru",
-        True,
-    ),
-    CommandInfo("audit", N_("The latest admin actions"), "/audit", True),
-]
 
 
 async def on_startup(application: Any) -> None:

@@ -21,11 +21,12 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot import article_view, chats, polls, readers
-from bot.auth import admin_only, admin_or_chat_admin, may_manage, target_refs
-from bot.chats import Target
-from bot.content import Article, Library
-from bot.menu import CommandInfo, command
+from bot.admin import chats
+from bot.admin.auth import admin_only, admin_or_chat_admin, may_manage, target_refs
+from bot.admin.chats import Target
+from bot.articles import view as article_view
+from bot.articles.content import Article, Library
+from bot.polls import campaigns as polls
 from bot.replies import reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
@@ -291,33 +292,7 @@ def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
     return f"• <code>{escape(article.id)}</code> — {escape(article.title)}\n  {escape(facts)}"
 
 
-# ---------------------------------------------------------------- wiring
-
-
-HANDLERS: list[Any] = [
-    command("start", readers.start),
-    command("summary", readers.send_summary),
-    command("post", post_article),
-    command("articles", list_articles),
-]
-
-COMMANDS = [
-    CommandInfo(
-        "post",
-        N_("Post an article and its poll to channels"),
-        "/post moscow-plant-reboot @mychannel",
-        True,
-        chat_admin=True,
-    ),
-    CommandInfo("articles", N_("List the articles the bot can post"), "/articles", True),
-    CommandInfo(
-        "summary", N_("Get the short summary of an article"), "/summary moscow-plant-reboot", False
-    ),
-    CommandInfo("start", N_("Start the bot"), "/start", False),
-]
-
-
-async def on_startup(application: Any) -> None:
+async def load_library(application: Any) -> None:
     """Load the content library; a broken file is logged and never stops the others."""
     svc = of_app(application)
     library = await asyncio.to_thread(Library.load, svc.config.bot.content_dir)

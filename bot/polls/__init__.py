@@ -1,0 +1,56 @@
+"""Polls: campaigns sent to several chats, the votes they get, closing, results, export.
+
+``campaigns`` sends a poll to each target chat as one campaign (``/poll``, ``/newpoll``);
+``votes`` stores ``poll`` and ``poll_answer`` updates; ``closing`` ends polls (``/close``
+and the expiry job); ``results`` reads the counts (``/polls``, ``/results``); ``export``
+writes the CSV (``/export``); ``spec`` and ``newpoll`` are what a poll must satisfy.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import PollAnswerHandler, PollHandler
+
+from bot.feature import CommandInfo, Feature, command
+from bot.polls import campaigns, closing, export, results, votes
+from bot.texts import N_
+
+FEATURE = Feature(
+    name="polls",
+    handlers=(
+        PollHandler(votes.record_poll),
+        PollAnswerHandler(votes.record_answer),
+        command("poll", campaigns.post_article_poll),
+        command("newpoll", campaigns.new_poll),
+        command("close", closing.close_poll),
+        command("polls", results.list_polls),
+        command("results", results.show_results),
+        command("export", export.send_export),
+    ),
+    commands=(
+        CommandInfo(
+            "poll",
+            N_("Send an article's poll to channels"),
+            "/poll moscow-plant-reboot @mychannel",
+            True,
+            chat_admin=True,
+        ),
+        CommandInfo(
+            "newpoll",
+            N_("Create a poll: question | options | settings"),
+            "/newpoll Best car? | Lada | Moskvich | multi 2d",
+            True,
+            chat_admin=True,
+        ),
+        CommandInfo(
+            "polls", N_("Open and recently closed polls"), "/polls", True, chat_admin=True
+        ),
+        CommandInfo(
+            "results", N_("Results of a poll, per chat and combined"), "/results 3", False
+        ),
+        CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True, chat_admin=True),
+        CommandInfo(
+            "export", N_("Download a poll's results as CSV"), "/export 3", True, chat_admin=True
+        ),
+    ),
+    on_startup=closing.on_startup,
+)
