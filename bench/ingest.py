@@ -120,8 +120,7 @@ def config_for(api_url: str, directory: Path) -> Config:
     path = directory / "config.toml"
     path.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api_url}"\npoll_timeout = 0\n'
-        f'[storage]\npath = "pollbot.sqlite3"\n[bot]\nadmins = [1]\nchannels = []\n'
-        f'content_dir = "{ROOT / "content"}"\n',
+        f'[storage]\npath = "pollbot.sqlite3"\n[bot]\nadmins = [1]\nchannels = []\n',
         encoding="utf-8",
     )
     return Config.from_toml(path, env={})

@@ -24,6 +24,8 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{3,}$")
 USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public chat's @username
 _PLACEHOLDER_TOKENS = {"123456:ABC"}
+# The articles pollbot ships with (package data): [bot] content_dir when it is left out.
+SHIPPED_CONTENT_DIR = Path(__file__).parent / "articles" / "seed"
 
 
 class ConfigError(ValueError):
@@ -63,7 +65,7 @@ class BotConfig:
     channels: tuple[str | int, ...]
     language: str = "en"
     timezone: str = "UTC"
-    content_dir: Path = Path("content")
+    content_dir: Path = SHIPPED_CONTENT_DIR
     admin_cache_seconds: int = 300
     results_per_minute: int = 6
 
@@ -284,7 +286,7 @@ def _bot(raw: Mapping[str, Any], base_dir: Path) -> BotConfig:
         f"must be one of {', '.join(SUPPORTED_LANGUAGES)}",
     )
     timezone = _valid_timezone(_get(raw, "timezone", w, str, "UTC"), f"{w}.timezone")
-    content_dir = _resolve(_get(raw, "content_dir", w, str, "content"), base_dir)
+    content_dir = _resolve(_get(raw, "content_dir", w, str, str(SHIPPED_CONTENT_DIR)), base_dir)
     cache = _get(raw, "admin_cache_seconds", w, int, 300)
     _check(cache >= 0, f"{w}.admin_cache_seconds", "must be >= 0")
     per_minute = _get(raw, "results_per_minute", w, int, 6)

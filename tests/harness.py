@@ -60,7 +60,6 @@ def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:
         "storage": 'path = "pollbot.sqlite3"\n',
         "bot": f"admins = [{ADMIN}, {ADMIN_RU}]\n"
         'channels = ["@plantnews", "@autonews"]\n'
-        f'content_dir = "{ROOT / "content"}"\n'
         "admin_cache_seconds = 60\n",
         "digest": "charts = true\n",
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import Config, ConfigError, mask_token
+from bot.config import SHIPPED_CONTENT_DIR, Config, ConfigError, mask_token
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """
@@ -35,8 +35,13 @@ def test_good_file_gives_typed_values_and_resolves_paths(tmp_path: Path) -> None
     assert config.bot.admins == (11111111, 22222222)
     assert config.bot.channels == ("@mychannel", -1001234567890)
     assert config.storage.path == tmp_path / "db" / "pollbot.sqlite3"
-    assert config.bot.content_dir == tmp_path / "content"
+    assert config.bot.content_dir == SHIPPED_CONTENT_DIR  # left out: the shipped article
     assert config.digest.charts is True and config.privacy.hash_voters is False
+
+
+def test_a_relative_content_dir_starts_at_the_config_file(tmp_path: Path) -> None:
+    text = GOOD.replace("[bot]", '[bot]\ncontent_dir = "articles"')
+    assert Config.from_toml(write(tmp_path, text), env={}).bot.content_dir == tmp_path / "articles"
 
 
 def test_environment_token_overrides_the_file(tmp_path: Path) -> None:

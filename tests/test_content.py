@@ -21,10 +21,10 @@ from bot.articles.view import (
     summary_payload,
     visible_length,
 )
+from bot.config import SHIPPED_CONTENT_DIR
 from bot.polls.spec import validate
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_FILE = ROOT / "content" / "moscow-plant-reboot.toml"
+SEED_FILE = SHIPPED_CONTENT_DIR / "moscow-plant-reboot.toml"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -56,7 +56,7 @@ def telegram_length(message: str) -> int:
 
 @pytest.fixture(scope="module")
 def seed() -> Article:
-    library = Library.load(ROOT / "content", now=NOW)
+    library = Library.load(SHIPPED_CONTENT_DIR, now=NOW)
     assert library.errors == ()
     article = library.get("moscow-plant-reboot")
     assert article is not None

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from bot.articles import summary
 from bot.articles.content import Library
+from bot.config import SHIPPED_CONTENT_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = Library.load(ROOT / "content").get("moscow-plant-reboot")
+SEED = Library.load(SHIPPED_CONTENT_DIR).get("moscow-plant-reboot")
 
 RUSSIAN = """Глава Минпромторга Денис Мантуров заявил, что московский завод продолжит работу.
 Прежнюю линейку моделей выпускать не будут. Новую стратегию завода разрабатывают вместе

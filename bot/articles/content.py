@@ -1,6 +1,6 @@
 """The content library: one TOML article per file, validated and localized.
 
-A file in the content directory (``content/`` by default) looks like this::
+A file in the content directory (``bot/articles/seed/`` by default) looks like this::
 
     id = "moscow-plant-reboot"   # [a-z0-9][a-z0-9-]{0,39}; goes into deep links /start s-<id>
     title = "..."

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import app
-from bot.config import Config
+from bot.config import SHIPPED_CONTENT_DIR, Config
 from bot.demo.transcript import save_chart, transcript
 from bot.sandbox import Sandbox, World
 from bot.sandbox.crowd import simulate
 
-CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 ARTICLE = "moscow-plant-reboot"
 ADMIN = 1001
 CHANNEL, CHANNEL_NAME = -1001001, "plantnews"
@@ -74,7 +73,7 @@ def write_config(directory: Path, sandbox: Sandbox) -> Path:
         "poll_timeout = 1\n"
         '[storage]\npath = "pollbot.sqlite3"\n'
         f'[bot]\nadmins = [{ADMIN}]\nchannels = ["@{CHANNEL_NAME}", {GROUP}]\n'
-        f'content_dir = "{CONTENT_DIR}"\ntimezone = "Europe/Moscow"\n'
+        f'content_dir = "{SHIPPED_CONTENT_DIR}"\ntimezone = "Europe/Moscow"\n'
         "[digest]\ncharts = true\n",
         encoding="utf-8",
     )

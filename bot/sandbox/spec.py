@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 from bot.sandbox.errors import bad_request
 
-SPEC_PATH = Path(__file__).with_name("botapi.json")
+SPEC_FILE = "botapi.json"  # package data of bot.sandbox (pyproject.toml ships it)
 _ARRAY = "Array of "
 _SCALARS = frozenset({"Integer", "String", "Boolean", "Float", "True", "InputFile"})
 _ALWAYS = re.compile(r'always "([^"]+)"')
@@ -19,7 +19,8 @@ _ALWAYS = re.compile(r'always "([^"]+)"')
 @cache
 def spec() -> dict[str, Any]:
     """The parsed botapi.json (loaded once)."""
-    data: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    text = files("bot.sandbox").joinpath(SPEC_FILE).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
     return data
 
 

@@ -25,7 +25,6 @@ from tests.harness import (
     PLANTNEWS,
     READER,
     READER_RU,
-    ROOT,
     BotHarness,
     bot_harness,
 )
@@ -167,11 +166,7 @@ async def test_configured_channels_are_learned_at_start(bot: BotHarness) -> None
 async def test_a_configured_channel_that_fails_is_logged_not_fatal(
     sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    section = (
-        f"admins = [{ADMIN}]\n"
-        'channels = ["@plantnews", "@nosuchchannel"]\n'
-        f'content_dir = "{ROOT / "content"}"\n'
-    )
+    section = f'admins = [{ADMIN}]\nchannels = ["@plantnews", "@nosuchchannel"]\n'
     async with bot_harness(sandbox, tmp_path, bot=section) as bot:
         (reply,) = await bot.say(ADMIN, "/channels")
 
@@ -292,7 +287,6 @@ async def moscow_bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotHarne
     section = (
         f"admins = [{ADMIN}, {ADMIN_RU}]\n"
         'channels = ["@plantnews", "@autonews"]\n'
-        f'content_dir = "{ROOT / "content"}"\n'
         'timezone = "Europe/Moscow"\n'
     )
     async with bot_harness(sandbox, tmp_path, bot=section) as harness:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.harness import ADMIN, ADMIN_RU, ROOT, BotHarness, bot_harness
+from tests.harness import ADMIN, ADMIN_RU, BotHarness, bot_harness
 
 SEED = "moscow-plant-reboot"
 CHANNELS = [-1003000 - number for number in range(30)]
@@ -19,9 +19,7 @@ VOTERS_PER_POLL = 3
 @pytest.fixture
 async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """No configured channels: the targets are exactly the 30 approved ones."""
-    section = (
-        f'admins = [{ADMIN}, {ADMIN_RU}]\nchannels = []\ncontent_dir = "{ROOT / "content"}"\n'
-    )
+    section = f"admins = [{ADMIN}, {ADMIN_RU}]\nchannels = []\n"
     async with bot_harness(sandbox, tmp_path, bot=section) as harness:
         yield harness
 
