@@ -18,7 +18,7 @@ from telegram.request import HTTPXRequest
 from bot import admin, articles, digests, polls
 from bot.config import Config
 from bot.feature import PTBApplication, all_commands
-from bot.flood import PacedRateLimiter
+from bot.flood import PRIVATE_CHAT_INTERVAL, PacedRateLimiter
 from bot.logs import protect
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
 from bot.services import Services, install, services
@@ -33,8 +33,14 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_RETRIES = 5
 
 
-def build_bot(config: Config) -> RawUpdatesBot:
-    """The Bot API client: HTML by default, flood control with retries on 429."""
+def build_bot(
+    config: Config, *, private_chat_interval: float = PRIVATE_CHAT_INTERVAL
+) -> RawUpdatesBot:
+    """The Bot API client: HTML by default, flood control with retries on 429.
+
+    ``private_chat_interval=0`` switches off the pacing of private chats (bot/flood.py);
+    only tests do, outside the flood tests, so that a conversation is not a second a line.
+    """
     protect(config.telegram.token)  # request URLs contain it: keep it out of every log
     return RawUpdatesBot(
         token=config.telegram.token,
@@ -44,13 +50,18 @@ def build_bot(config: Config) -> RawUpdatesBot:
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),
-        rate_limiter=PacedRateLimiter(max_retries=RATE_LIMIT_RETRIES),
+        rate_limiter=PacedRateLimiter(
+            max_retries=RATE_LIMIT_RETRIES, interval=private_chat_interval
+        ),
     )
 
 
-def build_application(config: Config) -> PTBApplication:
+def build_application(
+    config: Config, *, private_chat_interval: float = PRIVATE_CHAT_INTERVAL
+) -> PTBApplication:
     """Build the Application (no Updater: the pump fetches updates) and add handlers."""
-    application = ApplicationBuilder().bot(build_bot(config)).updater(None).build()
+    bot = build_bot(config, private_chat_interval=private_chat_interval)
+    application = ApplicationBuilder().bot(bot).updater(None).build()
     add_handlers(application)
     return application
 

@@ -23,6 +23,7 @@ from typing import Any
 from bot.app import PTBApplication, build_application, running
 from bot.config import Config
 from bot.digests.commands import CLOCK_KEY
+from bot.flood import PRIVATE_CHAT_INTERVAL
 from bot.pump import UpdatePump
 from bot.sandbox import Sandbox, World
 from bot.services import Services
@@ -130,14 +131,18 @@ async def bot_harness(
     *,
     clock: Callable[[], datetime] | None = None,
     paused: bool = False,
+    paced: bool = False,
     **sections: str,
 ) -> AsyncIterator[BotHarness]:
     """The real application with its services, talking to ``sandbox``.
 
     ``clock`` replaces the digests' "now"; ``paused`` pauses the JobQueue, so that only
-    the test runs jobs."""
+    the test runs jobs. A private chat is paced as in production (3 messages at once, then
+    one a second: bot/flood.py) only when ``paced``: the flood tests ask for it."""
     config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
-    application = build_application(config)
+    application = build_application(
+        config, private_chat_interval=PRIVATE_CHAT_INTERVAL if paced else 0
+    )
     if clock is not None:
         application.bot_data[CLOCK_KEY] = clock
     async with running(application, config) as services:

@@ -20,7 +20,7 @@ VOTERS_PER_POLL = 3
 async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """No configured channels: the targets are exactly the 30 approved ones."""
     section = f"admins = [{ADMIN}, {ADMIN_RU}]\nchannels = []\n"
-    async with bot_harness(sandbox, tmp_path, bot=section) as harness:
+    async with bot_harness(sandbox, tmp_path, paced=True, bot=section) as harness:
         yield harness
 
 
