@@ -27,30 +27,28 @@ from bot.flood import PRIVATE_CHAT_INTERVAL
 from bot.pump import UpdatePump
 from bot.sandbox import Sandbox, World
 from bot.services import Services
+from tests.cast import (
+    ADMIN,
+    ADMIN_RU,
+    AUTONEWS,
+    CHANNEL_ADMIN,
+    GROUP,
+    PLANTNEWS,
+    READER,
+    READER_RU,
+    add_people,
+    add_place,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The cast of every test world.
-ADMIN = 1001  # in [bot] admins, English
-ADMIN_RU = 1002  # in [bot] admins, Russian
-READER = 2001  # a subscriber, English
-READER_RU = 2002  # a subscriber, Russian
-CHANNEL_ADMIN = 3001  # administers @plantnews, not a bot admin
-PLANTNEWS = -1001001  # channel @plantnews, bot admin with post rights
-AUTONEWS = -1001002  # channel @autonews, bot admin with post rights
-GROUP = -1002001  # supergroup "Plant fans", bot admin
-
 
 def populate(world: World) -> None:
-    """Users and chats every harness starts with."""
-    world.add_user(ADMIN, "Alice", "en", "alice_admin")
-    world.add_user(ADMIN_RU, "Борис", "ru", "boris_admin")
-    world.add_user(READER, "Rita", "en", "rita")
-    world.add_user(READER_RU, "Дарья", "ru-RU", "darya")
-    world.add_user(CHANNEL_ADMIN, "Carl", "en", "carl")
-    world.add_chat(PLANTNEWS, "channel", "Plant News", "plantnews", admins=[CHANNEL_ADMIN])
-    world.add_chat(AUTONEWS, "channel", "Auto News", "autonews", admins=[ADMIN])
-    world.add_chat(GROUP, "supergroup", "Plant fans", None, admins=[ADMIN])
+    """Users and chats every harness starts with (the cast: tests/cast.py)."""
+    add_people(world, ADMIN, ADMIN_RU, READER, READER_RU, CHANNEL_ADMIN)
+    add_place(world, PLANTNEWS, admins=[CHANNEL_ADMIN])
+    add_place(world, AUTONEWS, admins=[ADMIN])
+    add_place(world, GROUP, admins=[ADMIN])
 
 
 def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:

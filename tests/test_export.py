@@ -14,7 +14,8 @@ from bot.polls import export
 from bot.sandbox import Sandbox
 from storage import Store
 from storage.polls import OptionState, PollState
-from tests.harness import ADMIN, GROUP, READER, bot_harness
+from tests.cast import ADMIN, GROUP, READER
+from tests.harness import bot_harness
 
 
 def _state(poll_id: str, counts: list[int], texts: list[str], *, public: bool) -> PollState:

@@ -15,8 +15,7 @@ import pytest
 
 from bot.app import COMMANDS
 from bot.sandbox import DEFAULT_TOKEN, Sandbox
-from tests.conftest import _TOKEN_SECRET
-from tests.harness import (
+from tests.cast import (
     ADMIN,
     ADMIN_RU,
     AUTONEWS,
@@ -25,9 +24,9 @@ from tests.harness import (
     PLANTNEWS,
     READER,
     READER_RU,
-    BotHarness,
-    bot_harness,
 )
+from tests.conftest import _TOKEN_SECRET
+from tests.harness import BotHarness, bot_harness
 
 SEED = "moscow-plant-reboot"
 NEWCHAN = -1009

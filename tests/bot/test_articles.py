@@ -9,16 +9,8 @@ from typing import Any
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.harness import (
-    ADMIN,
-    AUTONEWS,
-    CHANNEL_ADMIN,
-    PLANTNEWS,
-    READER,
-    READER_RU,
-    BotHarness,
-    bot_harness,
-)
+from tests.cast import ADMIN, ADMIN_RU, AUTONEWS, CHANNEL_ADMIN, PLANTNEWS, READER, READER_RU
+from tests.harness import BotHarness, bot_harness
 
 SEED = "moscow-plant-reboot"
 SEED_TITLE = "Moscow Plant Reboot: New Electric Vehicle Strategy with KAMAZ"
@@ -275,7 +267,7 @@ async def long_bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotHarness
     (content / "long-read.toml").write_text(LONG_ARTICLE.format(body=body), encoding="utf-8")
     (content / "broken.toml").write_text('id = "broken"\n', encoding="utf-8")
     bot_section = (
-        "admins = [1001, 1002]\n"
+        f"admins = [{ADMIN}, {ADMIN_RU}]\n"
         'channels = ["@plantnews", "@autonews"]\n'
         f'content_dir = "{content}"\n'
     )

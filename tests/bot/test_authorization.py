@@ -14,15 +14,8 @@ import pytest
 
 from bot.app import COMMANDS
 from bot.feature import CommandInfo
-from tests.harness import (
-    ADMIN,
-    AUTONEWS,
-    CHANNEL_ADMIN,
-    GROUP,
-    PLANTNEWS,
-    READER,
-    BotHarness,
-)
+from tests.cast import ADMIN, AUTONEWS, CHANNEL_ADMIN, GROUP, PLANTNEWS, READER
+from tests.harness import BotHarness
 
 SEED = "moscow-plant-reboot"
 NEWCHAN = -1009

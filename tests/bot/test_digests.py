@@ -25,15 +25,8 @@ from bot.polls.campaigns import send_campaign
 from bot.polls.spec import PollSpec
 from bot.sandbox import Sandbox
 from bot.texts import bar
-from tests.harness import (
-    ADMIN,
-    ADMIN_RU,
-    AUTONEWS,
-    PLANTNEWS,
-    READER,
-    BotHarness,
-    bot_harness,
-)
+from tests.cast import ADMIN, ADMIN_RU, AUTONEWS, PLANTNEWS, READER
+from tests.harness import BotHarness, bot_harness
 
 # An hour boundary two hours ago: the digests of the tests fall due then and an hour or two
 # later, around the store's own clock (campaigns and snapshots are stamped with real time).

@@ -19,7 +19,7 @@ from tests.bot.test_digests import (
     text_of,
     vote,
 )
-from tests.harness import ADMIN, PLANTNEWS
+from tests.cast import ADMIN, PLANTNEWS
 
 DUE = int(HOUR.timestamp())
 

@@ -19,7 +19,8 @@ from tests.bot.test_digests import (
     run_job,
     text_of,
 )
-from tests.harness import ADMIN, ADMIN_RU, PLANTNEWS, BotHarness
+from tests.cast import ADMIN, ADMIN_RU, PLANTNEWS
+from tests.harness import BotHarness
 
 NOON = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -117,7 +118,7 @@ async def test_the_default_schedule_follows_the_config(sandbox: Sandbox, tmp_pat
             (ADMIN, "0 9 * * *", True), (ADMIN_RU, "0 9 * * *", True),
         ]  # fmt: skip
         (listing,) = await bot.say(ADMIN, "/schedules")
-        assert "0 9 * * * · Europe/Berlin → private chat 1001 · from the config" in (
+        assert f"0 9 * * * · Europe/Berlin → private chat {ADMIN} · from the config" in (
             text_of(listing)
         )
         (refused,) = await bot.say(ADMIN, "/unschedule 1")

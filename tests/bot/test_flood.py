@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.harness import ADMIN, ADMIN_RU, BotHarness, bot_harness
+from tests.cast import ADMIN, ADMIN_RU
+from tests.harness import BotHarness, bot_harness
 
 SEED = "moscow-plant-reboot"
 CHANNELS = [-1003000 - number for number in range(30)]

@@ -14,7 +14,8 @@ import storage.base
 from bot.polls.closing import expire_polls
 from bot.sandbox import ControlError
 from bot.sandbox.crowd import simulate
-from tests.harness import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER, BotHarness
+from tests.cast import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER
+from tests.harness import BotHarness
 
 OPTIONS = ("KAMAZ electric cars", "Foreign brand", "Both tracks", "Vans and light trucks")
 

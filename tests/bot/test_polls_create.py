@@ -7,17 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.harness import (
-    ADMIN,
-    ADMIN_RU,
-    AUTONEWS,
-    CHANNEL_ADMIN,
-    GROUP,
-    PLANTNEWS,
-    READER,
-    BotHarness,
-    bot_harness,
-)
+from tests.cast import ADMIN, ADMIN_RU, AUTONEWS, CHANNEL_ADMIN, GROUP, PLANTNEWS, READER
+from tests.harness import BotHarness, bot_harness
 
 THIRTEEN = " | ".join(f"option {n}" for n in range(1, 14))
 

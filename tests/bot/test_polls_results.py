@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.harness import ADMIN, CHANNEL_ADMIN, GROUP, READER, READER_RU, BotHarness
+from tests.cast import ADMIN, CHANNEL_ADMIN, GROUP, READER, READER_RU
+from tests.harness import BotHarness
 
 
 async def _poll(bot: BotHarness, command: str) -> str:

@@ -8,7 +8,8 @@ from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.pump import UpdatePump
-from tests.harness import GROUP, READER, BotHarness
+from tests.cast import GROUP, READER
+from tests.harness import BotHarness
 
 
 async def group_poll(bot: BotHarness) -> str:

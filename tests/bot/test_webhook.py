@@ -13,7 +13,8 @@ import pytest
 
 from bot.sandbox import Sandbox
 from bot.webhook import SECRET_HEADER, serve
-from tests.harness import GROUP, READER, BotHarness, bot_harness
+from tests.cast import GROUP, READER
+from tests.harness import BotHarness, bot_harness
 
 SECRET = "s3cret-token_for-tests"
 

@@ -17,8 +17,9 @@ from telegram import Bot
 
 from bot.cli import main
 from bot.sandbox import Sandbox
+from tests.cast import GROUP
 from tests.e2e.test_crash_recovery import OPTIONS, crowd_answers
-from tests.harness import GROUP, start_bot, wait_for, write_config
+from tests.harness import start_bot, wait_for, write_config
 
 
 def answers_before(updates: list[dict[str, Any]], offset: int) -> dict[str, tuple[int, ...]]:

@@ -14,7 +14,8 @@ from telegram import Bot
 
 from bot.sandbox import Sandbox
 from storage import Store
-from tests.harness import GROUP, start_bot, wait_for, write_config
+from tests.cast import GROUP
+from tests.harness import start_bot, wait_for, write_config
 
 USERS = 5_000
 ANSWERS = 20_000

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot.demo.run import ADMIN  # the demo's admin: Alice, as in tests/cast.py
 from tests.harness import ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -82,7 +83,7 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
         url = (out / "sandbox.url").read_text().strip()
         env = {**environment(), "POLLBOT_SANDBOX_URL": url}
         said = subprocess.run(
-            pollbot("sandbox", "say", "1001", "/polls"),
+            pollbot("sandbox", "say", str(ADMIN), "/polls"),
             env=env,
             capture_output=True,
             text=True,
@@ -102,7 +103,11 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
         )
         assert voted.returncode == 0 and poll_id in voted.stdout
         shown = subprocess.run(
-            pollbot("sandbox", "show", "1001"), env=env, capture_output=True, text=True, timeout=30
+            pollbot("sandbox", "show", str(ADMIN)),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert "/polls" in shown.stdout
     finally:

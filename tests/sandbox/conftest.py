@@ -11,6 +11,7 @@ import pytest
 import telegram
 
 from bot.sandbox import Sandbox, World
+from tests.cast import add_people, add_place
 from tests.sandbox.support import Cast, RawCall
 
 
@@ -35,18 +36,11 @@ async def bot(sandbox: Sandbox) -> AsyncIterator[telegram.Bot]:
 def cast(world: World) -> Cast:
     """An admin who started the bot, two subscribers, a channel, a supergroup, a group."""
     ids = Cast()
-    world.add_user(ids.admin, "Ada", username="ada_admin")
-    world.add_user(ids.alice, "Alice", language_code="ru")
-    world.add_user(ids.bob, "Bob")
-    world.add_user(ids.stranger, "Stranger")
+    add_people(world, ids.admin, ids.reader_ru, ids.reader, ids.stranger)
     world.send(ids.admin, "/start")
-    world.add_chat(
-        ids.channel, "channel", title="Plant News", username="plant_news", admins=[ids.admin]
-    )
-    world.add_chat(ids.supergroup, "supergroup", title="Plant Talk", admins=[ids.admin])
-    world.add_chat(
-        ids.group, "group", title="Small Group", admins=[ids.admin], bot_status="member"
-    )
+    add_place(world, ids.channel, admins=[ids.admin])
+    add_place(world, ids.supergroup, admins=[ids.admin])
+    add_place(world, ids.group, admins=[ids.admin], bot_status="member")
     world.updates.confirm(world.updates.next_id)
     return ids
 

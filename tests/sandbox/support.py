@@ -6,6 +6,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from tests import cast
+
 RawCall = Callable[..., Coroutine[Any, Any, tuple[int, Any]]]
 
 PNG = (
@@ -17,12 +19,12 @@ PNG = (
 
 @dataclass(frozen=True)
 class Cast:
-    """Ids of the people and chats the `cast` fixture creates."""
+    """Ids of the people and chats the `cast` fixture creates (from tests/cast.py)."""
 
-    admin: int = 1001
-    alice: int = 1002
-    bob: int = 1003
-    stranger: int = 1004
-    channel: int = -1001234567890
-    supergroup: int = -1009876543210
-    group: int = -4242
+    admin: int = cast.ADMIN
+    reader_ru: int = cast.READER_RU
+    reader: int = cast.READER
+    stranger: int = cast.STRANGER
+    channel: int = cast.PLANTNEWS
+    supergroup: int = cast.GROUP
+    group: int = cast.SMALL_GROUP

@@ -133,17 +133,17 @@ async def test_commands_per_scope_and_language(bot: telegram.Bot, world: World) 
 async def test_chat_member_and_administrators(bot: telegram.Bot, world: World, cast: Cast) -> None:
     world.add_user(777, "Other bot", is_bot=True)
     world.add_chat(
-        cast.supergroup, "supergroup", title="Plant Talk", admins=[cast.admin, cast.alice, 777]
+        cast.supergroup, "supergroup", title="Plant fans", admins=[cast.admin, cast.reader_ru, 777]
     )
     owner = await bot.get_chat_member(cast.supergroup, cast.admin)
     assert owner.status == "creator"
-    assert (await bot.get_chat_member(cast.supergroup, cast.alice)).status == "administrator"
-    assert (await bot.get_chat_member(cast.supergroup, cast.bob)).status == "member"
+    assert (await bot.get_chat_member(cast.supergroup, cast.reader_ru)).status == "administrator"
+    assert (await bot.get_chat_member(cast.supergroup, cast.reader)).status == "member"
     admins = await bot.get_chat_administrators(cast.supergroup)
-    assert [m.user.id for m in admins] == [cast.admin, cast.alice, 123456]
+    assert [m.user.id for m in admins] == [cast.admin, cast.reader_ru, 123456]
     with_bots = await bot.get_chat_administrators(cast.supergroup, return_bots=True)
-    assert [m.user.id for m in with_bots] == [cast.admin, cast.alice, 777, 123456]
-    me = await bot.get_chat_member("@plant_news", 123456)
+    assert [m.user.id for m in with_bots] == [cast.admin, cast.reader_ru, 777, 123456]
+    me = await bot.get_chat_member("@plantnews", 123456)
     assert isinstance(me, telegram.ChatMemberAdministrator) and me.can_post_messages
 
 

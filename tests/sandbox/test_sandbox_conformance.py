@@ -40,11 +40,11 @@ async def _exercise(bot: telegram.Bot, world: World, cast: Cast) -> None:
             ]
         ]
     )
-    world.send(cast.alice, "/start")
+    world.send(cast.reader_ru, "/start")
     world.send(cast.admin, "hello group", chat_id=cast.supergroup)
     world.send(cast.admin, "channel note", chat_id=cast.channel)
     text = await bot.send_message(cast.channel, HTML, parse_mode="HTML", reply_markup=markup)
-    await bot.send_message(cast.alice, "reply", reply_parameters=telegram.ReplyParameters(1))
+    await bot.send_message(cast.reader_ru, "reply", reply_parameters=telegram.ReplyParameters(1))
     await bot.send_photo(cast.channel, PNG, caption="<b>chart</b>", parse_mode="HTML")
     await bot.send_document(cast.admin, b"a,b\n", filename="export.csv")
     channel_poll = await bot.send_poll(
@@ -73,13 +73,13 @@ async def _exercise(bot: telegram.Bot, world: World, cast: Cast) -> None:
         open_period=30,
     )
     assert channel_poll.poll and group_poll.poll and quiz.poll
-    world.vote(cast.alice, channel_poll.poll.id, [0])
-    world.vote(cast.alice, group_poll.poll.id, [0, 1])
+    world.vote(cast.reader_ru, channel_poll.poll.id, [0])
+    world.vote(cast.reader_ru, group_poll.poll.id, [0, 1])
     world.vote(cast.admin, group_poll.poll.id, [1], voter_chat_id=cast.supergroup)
-    world.vote(cast.alice, group_poll.poll.id, [])
-    world.add_option(cast.bob, group_poll.poll.id, "Buses")
-    world.vote(cast.bob, quiz.poll.id, [1])
-    query = world.press(cast.bob, cast.channel, text.message_id, "sum")["callback_query_id"]
+    world.vote(cast.reader_ru, group_poll.poll.id, [])
+    world.add_option(cast.reader, group_poll.poll.id, "Buses")
+    world.vote(cast.reader, quiz.poll.id, [1])
+    query = world.press(cast.reader, cast.channel, text.message_id, "sum")["callback_query_id"]
     await bot.answer_callback_query(query, "Summary: ...")
     await bot.edit_message_text(
         "<b>edited</b>", cast.channel, text.message_id, parse_mode="HTML", reply_markup=markup
@@ -89,7 +89,7 @@ async def _exercise(bot: telegram.Bot, world: World, cast: Cast) -> None:
     world.advance(31)
     for chat in (cast.channel, cast.supergroup, cast.group, cast.admin):
         await bot.get_chat(chat)
-    for user in (cast.admin, cast.bob, 123456):
+    for user in (cast.admin, cast.reader, 123456):
         await bot.get_chat_member(cast.supergroup, user)
     await bot.get_chat_administrators(cast.channel)
     await bot.set_my_commands([telegram.BotCommand("start", "Start")])

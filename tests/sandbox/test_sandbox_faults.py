@@ -36,9 +36,9 @@ async def test_faults_match_method_and_chat_and_are_consumed(
 
 
 async def test_403_fault_and_username_targets(bot: telegram.Bot, world: World, cast: Cast) -> None:
-    world.fault("403", chat_id="@plant_news")
+    world.fault("403", chat_id="@plantnews")
     with pytest.raises(Forbidden, match="bot was kicked from the channel chat"):
-        await bot.send_message("@plant_news", "x")
+        await bot.send_message("@plantnews", "x")
 
 
 async def test_slow_fault_delays_but_answers(bot: telegram.Bot, world: World, cast: Cast) -> None:

@@ -25,12 +25,12 @@ async def test_anonymous_channel_poll_sends_full_counts(
     message = await bot.send_poll(cast.channel, "Which lineup?", OPTIONS)
     assert message.poll is not None
     poll_id = message.poll.id
-    world.vote(cast.alice, poll_id, [1])
+    world.vote(cast.reader_ru, poll_id, [1])
     [update] = await _drain(bot)
     assert update.poll is not None and update.poll_answer is None
     assert [o.voter_count for o in update.poll.options] == [0, 1, 0]
     assert [o.persistent_id for o in update.poll.options] == ["0", "1", "2"]
-    world.vote(cast.bob, poll_id, [1])
+    world.vote(cast.reader, poll_id, [1])
     [update] = await _drain(bot)
     assert update.poll is not None and update.poll.total_voter_count == 2
 
@@ -42,10 +42,10 @@ async def test_group_poll_sends_poll_answer_then_poll(
         cast.supergroup, "Which lineup?", OPTIONS, is_anonymous=False, allows_multiple_answers=True
     )
     assert message.poll is not None
-    world.vote(cast.alice, message.poll.id, [0, 2])
+    world.vote(cast.reader_ru, message.poll.id, [0, 2])
     answer, state = await _drain(bot)
     assert answer.poll_answer is not None and state.poll is not None
-    assert answer.poll_answer.user is not None and answer.poll_answer.user.id == cast.alice
+    assert answer.poll_answer.user is not None and answer.poll_answer.user.id == cast.reader_ru
     assert answer.poll_answer.option_ids == (0, 2)
     assert answer.poll_answer.option_persistent_ids == ("0", "2")
     assert [o.voter_count for o in state.poll.options] == [1, 0, 1]
@@ -54,8 +54,8 @@ async def test_group_poll_sends_poll_answer_then_poll(
 async def test_retraction_is_an_empty_answer(bot: telegram.Bot, world: World, cast: Cast) -> None:
     message = await bot.send_poll(cast.supergroup, "Q?", OPTIONS, is_anonymous=False)
     assert message.poll is not None
-    world.vote(cast.alice, message.poll.id, [2])
-    world.vote(cast.alice, message.poll.id, [])
+    world.vote(cast.reader_ru, message.poll.id, [2])
+    world.vote(cast.reader_ru, message.poll.id, [])
     updates = await _drain(bot)
     answers = [u.poll_answer for u in updates if u.poll_answer]
     assert [a.option_ids for a in answers] == [(2,), ()]
@@ -75,17 +75,17 @@ async def test_votes_telegram_would_not_allow_are_refused(
         is_anonymous=False,
     )
     assert quiz.poll is not None and quiz.poll.allows_revoting is False
-    world.vote(cast.alice, quiz.poll.id, [1])
+    world.vote(cast.reader_ru, quiz.poll.id, [1])
     with pytest.raises(ControlError, match="does not allow changing"):
-        world.vote(cast.alice, quiz.poll.id, [0])
+        world.vote(cast.reader_ru, quiz.poll.id, [0])
     with pytest.raises(ControlError, match="does not allow changing"):
-        world.vote(cast.alice, quiz.poll.id, [])
+        world.vote(cast.reader_ru, quiz.poll.id, [])
     regular = await bot.send_poll(cast.channel, "Q?", OPTIONS)
     assert regular.poll is not None
     with pytest.raises(ControlError, match="only one answer"):
-        world.vote(cast.alice, regular.poll.id, [0, 1])
+        world.vote(cast.reader_ru, regular.poll.id, [0, 1])
     with pytest.raises(ControlError, match="out of range"):
-        world.vote(cast.alice, regular.poll.id, [3])
+        world.vote(cast.reader_ru, regular.poll.id, [3])
 
 
 async def test_stop_poll_returns_final_counts_and_ends_voting(
@@ -93,8 +93,8 @@ async def test_stop_poll_returns_final_counts_and_ends_voting(
 ) -> None:
     message = await bot.send_poll(cast.channel, "Which lineup?", OPTIONS)
     assert message.poll is not None
-    world.vote(cast.alice, message.poll.id, [0])
-    world.vote(cast.bob, message.poll.id, [0])
+    world.vote(cast.reader_ru, message.poll.id, [0])
+    world.vote(cast.reader, message.poll.id, [0])
     final = await bot.stop_poll(cast.channel, message.message_id)
     assert final.is_closed and [o.voter_count for o in final.options] == [2, 0, 0]
     with pytest.raises(ControlError, match="is closed"):
@@ -180,8 +180,8 @@ async def test_users_add_options_with_new_persistent_ids(
         cast.supergroup, "Q?", ["A", "B"], is_anonymous=False, allow_adding_options=True
     )
     assert message.poll is not None
-    world.add_option(cast.alice, message.poll.id, "Buses")
-    world.vote(cast.bob, message.poll.id, [2])
+    world.add_option(cast.reader_ru, message.poll.id, "Buses")
+    world.vote(cast.reader, message.poll.id, [2])
     updates = await _drain(bot)
     service = [u.message for u in updates if u.message]
     assert service and service[0].poll_option_added is not None

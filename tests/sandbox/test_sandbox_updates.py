@@ -15,7 +15,7 @@ async def test_updates_are_kept_until_confirmed_by_offset(
     bot: telegram.Bot, world: World, cast: Cast
 ) -> None:
     for text in ("one", "two", "three"):
-        world.send(cast.alice, text)
+        world.send(cast.reader_ru, text)
     first = await bot.get_updates(limit=2)
     assert [u.message.text for u in first if u.message] == ["one", "two"]
     again = await bot.get_updates()
@@ -28,7 +28,7 @@ async def test_updates_are_kept_until_confirmed_by_offset(
 
 async def test_limit_is_clamped_like_telegram(raw_call: RawCall, world: World, cast: Cast) -> None:
     for index in range(120):
-        world.send(cast.alice, f"m{index}")
+        world.send(cast.reader_ru, f"m{index}")
     _, body = await raw_call("getUpdates", limit=0)
     assert len(body["result"]) == 1
     _, body = await raw_call("getUpdates", limit=1000)
@@ -50,7 +50,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(
 
     async def later() -> None:
         await asyncio.sleep(0.2)
-        world.send(cast.alice, "hello")
+        world.send(cast.reader_ru, "hello")
 
     await bot.get_me()  # answered just before the long poll starts
     task = asyncio.create_task(later())
@@ -85,19 +85,19 @@ async def test_allowed_updates_are_sticky_and_filter_new_updates(
     bot: telegram.Bot, world: World, cast: Cast
 ) -> None:
     await bot.get_updates(allowed_updates=["callback_query"])
-    world.send(cast.alice, "ignored")
+    world.send(cast.reader_ru, "ignored")
     assert world.pending() == 0
     await bot.get_updates()  # no allowed_updates: the last list still applies
-    world.send(cast.alice, "still ignored")
+    world.send(cast.reader_ru, "still ignored")
     assert world.pending() == 0
     await bot.get_updates(allowed_updates=[])  # empty list: back to the default
-    world.send(cast.alice, "seen")
+    world.send(cast.reader_ru, "seen")
     assert [u.message.text for u in await bot.get_updates() if u.message] == ["seen"]
 
 
 async def test_user_commands_and_deep_links(bot: telegram.Bot, world: World, cast: Cast) -> None:
-    world.send(cast.alice, "/start poll-42")
-    world.send(cast.alice, "/results@pollbot_sandbox_bot")
+    world.send(cast.reader_ru, "/start poll-42")
+    world.send(cast.reader_ru, "/results@pollbot_sandbox_bot")
     first, second = await bot.get_updates()
     assert first.message is not None and second.message is not None
     assert first.message.parse_entities(["bot_command"]).popitem()[1] == "/start"
@@ -119,9 +119,9 @@ async def test_private_chat_opens_when_the_user_writes(
     bot: telegram.Bot, world: World, cast: Cast
 ) -> None:
     with pytest.raises(telegram.error.Forbidden):
-        await bot.send_message(cast.bob, "hi")
-    world.send(cast.bob, "hello bot")
-    assert (await bot.send_message(cast.bob, "hi")).chat.id == cast.bob
+        await bot.send_message(cast.reader, "hi")
+    world.send(cast.reader, "hello bot")
+    assert (await bot.send_message(cast.reader, "hi")).chat.id == cast.reader
 
 
 async def test_button_press_is_a_callback_query(
@@ -131,10 +131,10 @@ async def test_button_press_is_a_callback_query(
         [[telegram.InlineKeyboardButton("No time to read? Get a summary", callback_data="sum:7")]]
     )
     post = await bot.send_message(cast.channel, "Article", reply_markup=markup)
-    world.press(cast.alice, cast.channel, post.message_id, "sum:7")
+    world.press(cast.reader_ru, cast.channel, post.message_id, "sum:7")
     [update] = await bot.get_updates()
     query = update.callback_query
-    assert query is not None and query.data == "sum:7" and query.from_user.id == cast.alice
+    assert query is not None and query.data == "sum:7" and query.from_user.id == cast.reader_ru
     assert isinstance(query.message, telegram.Message)
     assert query.message.message_id == post.message_id
 

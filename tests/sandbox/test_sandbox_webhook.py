@@ -64,7 +64,7 @@ async def test_updates_are_posted_in_order_with_the_secret(
 ) -> None:
     await bot.set_webhook(receiver.url, secret_token="s3cret-token_1")
     for text in ("one", "two", "three"):
-        world.send(cast.alice, text)
+        world.send(cast.reader_ru, text)
     await receiver.wait_for(3)
     assert [secret for secret, _ in receiver.received] == ["s3cret-token_1"] * 3
     updates = [telegram.Update.de_json(body, bot) for _, body in receiver.received]
@@ -79,8 +79,8 @@ async def test_non_2xx_is_retried_and_reported(
 ) -> None:
     receiver.script = [500, 502]
     await bot.set_webhook(receiver.url)
-    world.send(cast.alice, "retry me")
-    world.send(cast.alice, "after")
+    world.send(cast.reader_ru, "retry me")
+    world.send(cast.reader_ru, "after")
     await receiver.wait_for(2)
     assert receiver.attempts == 4
     assert [body["message"]["text"] for _, body in receiver.received] == ["retry me", "after"]
@@ -94,7 +94,7 @@ async def test_timeout_is_retried(
 ) -> None:
     receiver.script = [1.0]
     await bot.set_webhook(receiver.url)
-    world.send(cast.alice, "slow endpoint")
+    world.send(cast.reader_ru, "slow endpoint")
     await receiver.wait_for(1)
     assert receiver.attempts >= 2
     info = await bot.get_webhook_info()
@@ -105,12 +105,12 @@ async def test_get_updates_conflicts_while_a_webhook_is_set(
     bot: telegram.Bot, world: World, cast: Cast
 ) -> None:
     await bot.set_webhook("http://127.0.0.1:9/unreachable", allowed_updates=["message"])
-    world.send(cast.alice, "queued")
+    world.send(cast.reader_ru, "queued")
     with pytest.raises(Conflict, match="webhook is active"):
         await bot.get_updates()
     info = await bot.get_webhook_info()
     assert info.allowed_updates == ("message",)
     assert await bot.delete_webhook(drop_pending_updates=True)
     assert await bot.get_updates() == ()
-    world.send(cast.alice, "polled")
+    world.send(cast.reader_ru, "polled")
     assert [u.message.text for u in await bot.get_updates() if u.message] == ["polled"]
