@@ -133,3 +133,36 @@ async def test_a_channel_admin_cannot_manage_the_bot(bot: BotHarness, text: str)
 
     assert reply["text"] == REFUSAL
     assert dump(bot) == before
+
+
+async def test_a_channel_admin_closes_and_exports_only_polls_wholly_in_their_chats(
+    bot: BotHarness,
+) -> None:
+    """Poll #1 runs in @plantnews (theirs) and @autonews (not theirs): /close and /export are
+    refused and change nothing. A poll of their own, in @plantnews only, they may do both."""
+    await bot.say(ADMIN, f"/post {SEED}")
+    campaign = await bot.store.latest_campaign()
+    assert campaign is not None
+    spanning = campaign.id
+    assert {p.chat_id for p in await bot.store.polls_of(spanning)} == {PLANTNEWS, AUTONEWS}
+    first_call = len(bot.world.calls())
+
+    (close,) = await bot.say(CHANNEL_ADMIN, f"/close {spanning}")
+    (export,) = await bot.say(CHANNEL_ADMIN, f"/export {spanning}")
+
+    assert close["text"] == f"Only the administrators of all its chats can close poll #{spanning}."
+    assert export["text"] == (
+        f"Only the administrators of all its chats can export poll #{spanning}."
+    )
+    assert not any(p.is_closed for p in await bot.store.polls_of(spanning))
+    acting = {"stopPoll", "sendDocument"}
+    assert not [c for c in bot.world.calls()[first_call:] if c["method"] in acting]
+
+    await bot.say(CHANNEL_ADMIN, f"/post {SEED} @plantnews")
+    own = await bot.store.latest_campaign()
+    assert own is not None and own.id != spanning
+    (csv_file,) = await bot.say(CHANNEL_ADMIN, f"/export {own.id}")
+    await bot.say(CHANNEL_ADMIN, f"/close {own.id}")
+
+    assert "document" in csv_file
+    assert all(p.is_closed for p in await bot.store.polls_of(own.id))

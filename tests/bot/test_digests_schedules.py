@@ -57,6 +57,28 @@ async def test_schedule_stores_registers_and_lists_with_the_next_run_in_its_zone
         assert [(e.action, e.result) for e in audit[:2]] == [("schedule", "ok")] * 2
 
 
+async def test_a_replayed_schedule_command_adds_one_schedule(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A crash after /schedule was handled replays its update: still one schedule, one job,
+    one reply and one audit entry."""
+    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+        bot.world.send(ADMIN, '/schedule "0 20 * * *" @plantnews Europe/Moscow')
+        raw = await bot.pump.bot.get_updates_raw(await bot.store.offset(), 0)
+        await bot.pump.process_batch(raw)
+        await bot.pump.process_batch(raw)  # the same batch again, as after a crash
+
+        (schedule,) = await bot.store.schedules()
+        assert (schedule.cron, schedule.target_chat) == ("0 20 * * *", PLANTNEWS)
+        assert [name for name in jobs(bot) if name.startswith("digest:")] == [
+            job_name(schedule.id)
+        ]
+        replies = [m for m in bot.messages(ADMIN) if m.get("from", {}).get("is_bot")]
+        assert len(replies) == 1 and "Digests scheduled" in text_of(replies[0])
+        audit = [e for e in await bot.store.audit_entries() if e.action == "schedule"]
+        assert len(audit) == 1
+
+
 @pytest.mark.parametrize(
     ("command", "advice"),
     [
