@@ -127,6 +127,24 @@ async def test_replayed_newpoll_sends_nothing_twice(bot: BotHarness) -> None:
     assert len(entries) == 1
 
 
+async def test_a_poll_that_fails_in_one_chat_still_reaches_the_others(bot: BotHarness) -> None:
+    """Telegram fails the poll in @plantnews, the first target: @autonews still gets its
+    poll, and the admin is told where it went and which chat failed, with the reason."""
+    bot.world.fault("500", method="sendPoll", chat_id=PLANTNEWS, times=1)
+
+    (reply,) = await bot.say(ADMIN, "/newpoll Which lineup? | Trucks | Buses")
+
+    assert bot.messages(PLANTNEWS) == []
+    assert [m["poll"]["question"] for m in bot.messages(AUTONEWS)] == ["Which lineup?"]
+    campaign = await bot.store.latest_campaign()
+    assert campaign is not None
+    assert f"Poll #{campaign.id} sent to @autonews." in reply["text"]
+    assert "Not sent to @plantnews: Telegram refused: Internal Server Error" in reply["text"]
+    assert [p.chat_id for p in await bot.store.polls_of(campaign.id)] == [AUTONEWS]
+    (entry,) = [e for e in await bot.store.audit_entries() if e.action == "poll.create"]
+    assert entry.result == "partial"
+
+
 PUBLIC_ARTICLE = """id = "public-poll"
 title = "Cars"
 language = "en"
