@@ -110,3 +110,35 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
             response = await http.post(url, json=update, headers={SECRET_HEADER: SECRET})
         assert response.status_code == 200
         assert await bot.store.answer_count("p1") == 1
+
+
+POLL_ANSWER = {
+    "update_id": 778,
+    "poll_answer": {
+        "poll_id": "p2",
+        "option_ids": [1],
+        "option_persistent_ids": ["1"],
+        "user": {"id": 6, "is_bot": False, "first_name": "Vera"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"\xff\xfe not even text", b"[1, 2]", b'"an update"'],
+    ids=["broken", "binary", "a list", "a string"],
+)
+async def test_a_body_that_is_not_an_update_is_refused_and_the_webhook_keeps_working(
+    sandbox: Sandbox, tmp_path: Path, body: bytes
+) -> None:
+    """With the right secret, a body that is not a JSON object gets 400 and stores nothing;
+    the next real update is taken as usual."""
+    async with webhook_bot(sandbox, tmp_path) as (bot, url):
+        async with httpx.AsyncClient() as http:
+            refused = await http.post(url, content=body, headers={SECRET_HEADER: SECRET})
+            taken = await http.post(url, json=POLL_ANSWER, headers={SECRET_HEADER: SECRET})
+
+        assert refused.status_code == 400
+        assert taken.status_code == 200
+        assert await bot.store.dead_letters() == []
+        assert await bot.store.answer_count("p2") == 1
