@@ -25,6 +25,7 @@ from bot.services import Services, install, services
 from bot.texts import translate
 from bot.webhook import serve as serve_webhook
 from storage import Store
+from storage.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +110,18 @@ async def _tell_about_failure(update: Update, context: Any, error_id: str) -> No
 
 
 @asynccontextmanager
-async def running(application: PTBApplication, config: Config) -> AsyncIterator[Services]:
+async def running(
+    application: PTBApplication, config: Config, *, clock: Clock | None = None
+) -> AsyncIterator[Services]:
     """Initialise the application and services, and shut everything down on every exit.
 
-    What post_init would do happens here: the store opens, the services go into bot_data
-    and each feature's on_startup runs; the store closes on the way out, whatever failed.
+    What post_init would do happens here: the store opens (with ``clock``, the system's
+    unless given), the services go into bot_data and each feature's
+    on_startup runs; the store closes on the way out, whatever failed.
     """
     await application.initialize()
     try:
-        async with await Store.open(config.storage.path) as store:
+        async with await Store.open(config.storage.path, clock=clock) as store:
             services = Services(config=config, store=store, commands=COMMANDS)
             install(application, services)
             for feature in FEATURES:
