@@ -42,6 +42,15 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Pruned:
+    """How many rows ``Store.prune`` deleted, table by table."""
+
+    sent: int
+    dead_letters: int
+    audit_log: int
+
+
+@dataclass(frozen=True, slots=True)
 class SentMessage:
     key: str
     chat_id: int
@@ -149,3 +158,18 @@ class Store(
             (limit,),
         )
         return [AuditEntry(*row) for row in rows]
+
+    # -- pruning ------------------------------------------------------------------------
+
+    async def prune(self, keep_seconds: int) -> Pruned:
+        """Delete ledger entries, dead letters and audit entries older than ``keep_seconds``.
+
+        The caller keeps the ledger (``sent``) at least as long as Telegram may deliver an
+        update again, or a replay would send its messages twice.
+        """
+        cutoff = self.now() - keep_seconds
+        async with self.write() as conn:
+            sent = await conn.execute("DELETE FROM sent WHERE sent_at < ?", (cutoff,))
+            dead = await conn.execute("DELETE FROM dead_letters WHERE created_at < ?", (cutoff,))
+            audit = await conn.execute("DELETE FROM audit_log WHERE at < ?", (cutoff,))
+        return Pruned(sent.rowcount, dead.rowcount, audit.rowcount)

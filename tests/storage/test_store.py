@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import sqlite3
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,12 @@ from hypothesis import strategies as st
 
 import storage.migrate
 from storage import StorageError, Store
-from storage.clock import Clock
+from storage.clock import Clock, ManualClock
 from storage.deferred import DEFERRABLE
 from storage.polls import OptionState, PollState
+from storage.store import Pruned
+
+DAY = 24 * 3600
 
 
 def state(poll_id: str, counts: tuple[int, ...], *, closed: bool = False) -> PollState:
@@ -160,6 +164,28 @@ async def test_only_the_listed_statements_may_be_queued(tmp_path: Path) -> None:
         with pytest.raises(AssertionError, match="DEFERRABLE"):
             await store._write_one(unlisted, ("p1",))  # outside a batch too
         assert await store.answer_count("p1") == 1
+
+
+async def test_prune_deletes_old_ledger_dead_letters_and_audit_and_keeps_young(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
+    async with await Store.open(tmp_path / "db.sqlite3", clock=clock) as store:
+        await store.record_sent("u1:old", -100, 1)
+        await store.add_dead_letter(1, {"update_id": 1}, "old")
+        await store.audit(7, "old")
+        clock.advance(10 * DAY)
+        await store.record_sent("u2:young", -100, 2)
+        await store.add_dead_letter(2, {"update_id": 2}, "young")
+        await store.audit(7, "young")
+        clock.advance(25 * DAY)  # the old rows are 35 days old, the young ones 25
+
+        assert await store.prune(30 * DAY) == Pruned(sent=1, dead_letters=1, audit_log=1)
+
+        assert await store.sent("u1:old") is None and await store.sent("u2:young") is not None
+        assert [d.error for d in await store.dead_letters()] == ["young"]
+        assert [e.action for e in await store.audit_entries()] == ["young"]
+        assert await store.prune(30 * DAY) == Pruned(0, 0, 0)
 
 
 async def test_answers_upsert_and_retract(tmp_path: Path) -> None:
