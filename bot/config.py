@@ -55,6 +55,7 @@ class TelegramConfig:
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     path: Path
+    keep_days: int = 30  # the sent ledger, dead letters and the audit log, by age
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +254,15 @@ def _webhook(raw: Mapping[str, Any]) -> WebhookConfig:
 
 
 def _storage(raw: Mapping[str, Any], base_dir: Path) -> StorageConfig:
-    _reject_unknown(raw, "storage", {"path"})
+    _reject_unknown(raw, "storage", {"path", "keep_days"})
     path = _resolve(_get(raw, "path", "storage", str), base_dir)
     _check(path.name != "", "storage.path", "must name a file")
     _check(not path.is_dir(), "storage.path", f"{path} is a directory, not a database file")
     _check(path.parent.is_dir(), "storage.path", f"directory {path.parent} does not exist")
-    return StorageConfig(path)
+    keep_days = _get(raw, "keep_days", "storage", int, 30)
+    # Telegram may deliver an update again for 24 hours: the ledger must outlive that.
+    _check(keep_days >= 1, "storage.keep_days", f"must be at least 1 (a day), got {keep_days}")
+    return StorageConfig(path, keep_days)
 
 
 def _bot(raw: Mapping[str, Any], base_dir: Path) -> BotConfig:

@@ -35,6 +35,7 @@ def test_good_file_gives_typed_values_and_resolves_paths(tmp_path: Path) -> None
     assert config.bot.admins == (11111111, 22222222)
     assert config.bot.channels == ("@mychannel", -1001234567890)
     assert config.storage.path == tmp_path / "db" / "pollbot.sqlite3"
+    assert config.storage.keep_days == 30
     assert config.bot.content_dir == tmp_path / "content"
     assert config.digest.charts is True and config.privacy.hash_voters is False
 
@@ -56,6 +57,7 @@ def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
         (("admins = [11111111, 22222222]", "admins = 11111111"), "bot.admins: must be a list"),
         (("[bot]", "[bot]\ncolour = 1"), "bot.colour: unknown key"),
         (("[storage]", "[storage]\nextra = 1"), "storage.extra: unknown key"),
+        (("[storage]", "[storage]\nkeep_days = 0"), "storage.keep_days: must be at least 1"),
         (('path = "db/pollbot.sqlite3"', 'path = "missing/x.sqlite3"'), "storage.path: directory"),
         (('path = "db/pollbot.sqlite3"', 'path = "db"'), "storage.path:"),
         (

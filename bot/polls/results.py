@@ -26,7 +26,6 @@ from bot.replies import reply_once
 from bot.services import Services, services
 from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent, shorten
 from storage import Store
-from storage.base import now
 from storage.chats import ChatRecord
 from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts
 
@@ -263,7 +262,8 @@ async def list_polls(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = update.effective_user
     assert user is not None
     svc = services(context)
-    summaries = await svc.store.campaign_overview(closed_since=now() - RECENTLY_CLOSED)
+    since = svc.clock.seconds() - RECENTLY_CLOSED
+    summaries = await svc.store.campaign_overview(closed_since=since)
     if not svc.is_admin(user.id):
         summaries = [s for s in summaries if await manages_any(context, user.id, list(s.chat_ids))]
     await reply_once(update, context, render_overview(summaries, user.language_code))
