@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -271,6 +272,8 @@ def _dead_letters_drop(args: argparse.Namespace) -> int:
 
 def _dead_letters_replay(args: argparse.Namespace) -> int:
     """Replay runs the whole bot for one update: it takes the database's lock like run."""
+    from telegram.error import TelegramError
+
     from storage.lock import lock_database
 
     config = Config.from_toml(args.config)
@@ -279,6 +282,9 @@ def _dead_letters_replay(args: argparse.Namespace) -> int:
         asyncio.run(_read_letter(config, args.id))  # no bot is started for a wrong id
         setup_logging(args.log_level)
         error = asyncio.run(_replay(config, args.id))
+    except TelegramError as exc:  # the bot could not start: Telegram unreachable...
+        print(f"pollbot: dead letter #{args.id} not replayed: {exc}", file=sys.stderr)
+        return 1
     finally:
         lock.release()
     if error is not None:
@@ -325,7 +331,10 @@ async def _drop_letter(config: Config, letter_id: int) -> None:
 async def _existing_store(config: Config) -> Store:
     if not config.storage.path.is_file():
         raise StorageError(f"no database at {config.storage.path}")
-    store: Store = await Store.open(config.storage.path)
+    try:
+        store: Store = await Store.open(config.storage.path)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open {config.storage.path}: {exc}") from exc
     return store
 
 

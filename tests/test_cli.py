@@ -135,3 +135,12 @@ def test_a_missing_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert status == 2
     line = one_line(err)
     assert line.startswith("pollbot: config error: ") and str(missing) in line
+
+
+def test_a_file_that_is_not_a_database(
+    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "db.sqlite3").write_text("not a database\n", encoding="utf-8")
+    status, out, err = pollbot(capsys, "dead-letters", "list", "--config", str(config))
+    assert (status, out) == (1, "")
+    assert one_line(err).startswith(f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: ")
