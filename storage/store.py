@@ -110,12 +110,33 @@ class Store(
             )
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters first."""
         rows = await self._all(
             "SELECT id, update_id, raw, error, created_at FROM dead_letters"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         return [DeadLetter(*row) for row in rows]
+
+    async def dead_letter(self, letter_id: int) -> DeadLetter | None:
+        row = await self._one(
+            "SELECT id, update_id, raw, error, created_at FROM dead_letters WHERE id = ?",
+            (letter_id,),
+        )
+        return None if row is None else DeadLetter(*row)
+
+    async def set_dead_letter_error(self, letter_id: int, error: str) -> None:
+        """Keep a dead letter with the error of its latest attempt."""
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE dead_letters SET error = ? WHERE id = ?", (error[:4000], letter_id)
+            )
+
+    async def drop_dead_letter(self, letter_id: int) -> bool:
+        """Delete a dead letter; False if there was none with that id."""
+        async with self.write() as conn:
+            cursor = await conn.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            return cursor.rowcount == 1
 
     # -- messages sent on behalf of an update -------------------------------------------
 
