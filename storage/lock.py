@@ -12,7 +12,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from storage.base import StorageError
+from storage.errors import StorageError
 
 
 class DatabaseInUse(StorageError):
