@@ -300,8 +300,10 @@ POLL_KEYS = frozenset(field.name for field in msgspec.structs.fields(PollTable))
 
 DURATION_HINT = 'seconds or a duration like "2d", "12h", "30m", "1d12h"'
 _DURATION = re.compile(r"(\d+)\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
-_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "min": 60, "sec": 1}
-_UNITS |= {"д": 86400, "дн": 86400, "ч": 3600, "м": 60, "мин": 60, "с": 1, "сек": 1}
+_UNITS = {
+    **{"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1, "sec": 1},
+    **{"д": 86400, "дн": 86400, "ч": 3600, "м": 60, "мин": 60, "с": 1, "сек": 1},
+}
 _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M%z")
 
 
