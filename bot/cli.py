@@ -183,10 +183,20 @@ def _check_writable_file(path: Path) -> None:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Every check ``pollbot run`` makes at start (the config, then each article file, as
+    the articles feature loads them); content mistakes, which ``run`` only logs, fail too."""
+    from bot.articles.content import Library
+
     config = Config.from_toml(args.path)
+    library = Library.load(config.bot.content_dir)
+    for error in library.errors:
+        print(f"pollbot: content error: {error}", file=sys.stderr)
+    if library.errors:
+        return 1
     print(f"{args.path}: OK")
     for line in describe(config):
         print(f"  {line}")
+    print(f"  articles:   {len(library.articles)}")
     return 0
 
 

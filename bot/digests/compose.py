@@ -23,8 +23,8 @@ from bot.admin.chats import failure_reason, note_failure
 from bot.digests import schedules
 from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
 from bot.polls.results import CampaignResult, combined, option_key
-from bot.replies import pack
 from bot.services import services
+from bot.split import pack
 from bot.texts import (
     Gettext,
     bar,
