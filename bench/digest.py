@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from timing import timed  # noqa: E402  (bench/ is the script's own directory)
 
-import storage.polls  # noqa: E402
 from bot.digests.charts import render_chart  # noqa: E402
 from bot.digests.compose import DigestRequest, compose, plan  # noqa: E402
 from storage import Store  # noqa: E402
+from storage.clock import ManualClock  # noqa: E402
 from storage.digests import DigestItem  # noqa: E402
 from storage.polls import OptionState, PollState  # noqa: E402
 from storage.snapshots import Snapshot  # noqa: E402
@@ -122,12 +122,12 @@ async def main(repeat: int, answers: int, campaigns: int) -> None:
     now = int(time.time())
     start = now - DAYS * 86400
     with tempfile.TemporaryDirectory() as folder:
-        async with await Store.open(Path(folder) / "bench.sqlite3") as store:
-            # The campaigns were created three days ago (the store stamps them with its clock).
-            storage.polls.now = lambda: start  # type: ignore[attr-defined]
+        # The campaigns were created three days ago (the store stamps them with its clock).
+        clock = ManualClock(datetime.fromtimestamp(start, UTC))
+        async with await Store.open(Path(folder) / "bench.sqlite3", clock=clock) as store:
             began = time.perf_counter()
             snapshots = await _fill(store, campaigns, answers, start, random.Random(5))
-            storage.polls.now = lambda: int(time.time())  # type: ignore[attr-defined]
+            clock.set(datetime.now(UTC))
             await _previous_digest(store, now)
             stored = sum([await store.answer_count(f"bench-{n}-2") for n in range(campaigns)])
             print(f"stored {stored:,} answers and {snapshots:,} snapshots of {campaigns} "

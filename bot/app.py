@@ -25,12 +25,14 @@ from bot.services import Services, install, services
 from bot.texts import translate
 from bot.webhook import serve as serve_webhook
 from storage import Store
+from storage.clock import Clock
 
 log = logging.getLogger(__name__)
 
 # A 429 is retried after its retry_after, never dropped (AIORateLimiter's default is 0).
 # The limits themselves are paced by bot/flood.py, a private chat's included.
 RATE_LIMIT_RETRIES = 5
+DAY = 24 * 3600  # seconds; also the interval of the pruning job
 
 
 def build_bot(
@@ -119,18 +121,44 @@ async def _tell_about_failure(update: Update, context: Any, error_id: str) -> No
         log.warning("could not report error %s to %s: %s", error_id, user.id, exc)
 
 
+async def prune(svc: Services) -> None:
+    """Delete the ledger, dead letters and audit entries older than ``[storage] keep_days``."""
+    pruned = await svc.store.prune(svc.config.storage.keep_days * DAY)
+    if pruned.sent or pruned.dead_letters or pruned.audit_log:
+        log.info(
+            "pruned rows older than %d days: %d sent, %d dead letters, %d audit entries",
+            svc.config.storage.keep_days,
+            pruned.sent,
+            pruned.dead_letters,
+            pruned.audit_log,
+        )
+
+
+async def prune_job(context: Any) -> None:
+    """The daily pruning (the JobQueue's job)."""
+    await prune(services(context))
+
+
 @asynccontextmanager
-async def running(application: PTBApplication, config: Config) -> AsyncIterator[Services]:
+async def running(
+    application: PTBApplication, config: Config, *, clock: Clock | None = None
+) -> AsyncIterator[Services]:
     """Initialise the application and services, and shut everything down on every exit.
 
-    What post_init would do happens here: the store opens, the services go into bot_data
-    and each feature's on_startup runs; the store closes on the way out, whatever failed.
+    What post_init would do happens here: the store opens (with ``clock``, the system's
+    unless given), the services go into bot_data, old rows are pruned (then daily) and each
+    feature's on_startup runs; the store closes on the way out, whatever failed.
     """
     await application.initialize()
     try:
-        async with await Store.open(config.storage.path) as store:
+        async with await Store.open(config.storage.path, clock=clock) as store:
             services = Services(config=config, store=store, commands=COMMANDS)
             install(application, services)
+            await prune(services)
+            if application.job_queue is not None:
+                application.job_queue.run_repeating(
+                    prune_job, interval=DAY, first=DAY, name="storage.prune"
+                )
             for feature in FEATURES:
                 await feature.on_startup(application)
             await application.start()

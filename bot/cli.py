@@ -1,20 +1,34 @@
-"""The ``pollbot`` command line: argument parsing only; the work is done elsewhere."""
+"""The ``pollbot`` command line: argument parsing only; the work is done elsewhere.
+
+Every mistake is one line on stderr, never a traceback: usage errors exit with 2, a
+command that cannot do its work (no database, a database in use...) with 1. Commands
+import what they need when they run: ``pollbot run`` never loads the demo's sandbox.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any, NoReturn
 
 from bot.config import Config, ConfigError, describe
 from bot.demo import sandbox_cli
 from bot.logs import setup_logging
+from storage import StorageError, Store
+from storage.store import DeadLetter
 
 log = logging.getLogger("pollbot")
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,19 +42,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pollbot: config error: {exc}", file=sys.stderr)
         return 2
+    except UsageError as exc:
+        print(f"pollbot {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"pollbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
 
+class UsageError(Exception):
+    """A command line that asks for something impossible (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a mistake in one line instead of the usage and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pollbot", description="Telegram bot: articles, summaries, polls and digests."
     )
+    parser.add_argument("--version", action="version", version=f"pollbot {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot")
-    run.add_argument("--config", "-c", type=Path, default=Path("config.toml"))
-    run.add_argument("--log-level", default="INFO")
+    _config_option(run)
+    _log_level_option(run, "INFO")
     run.set_defaults(func=_run)
 
     check = sub.add_parser("check-config", help="validate a config file and show what it means")
@@ -48,17 +80,19 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check_config)
 
     export = sub.add_parser(
-        "export", help="write a poll's results (and public votes) as CSV (see bot/export.py)"
+        "export", help="write a poll's results (and public votes) as CSV (see bot/polls/export.py)"
     )
-    export.add_argument("--config", "-c", type=Path, default=Path("config.toml"))
+    _config_option(export)
     export.add_argument("--campaign", type=int, required=True, help="the poll id of /polls")
     export.add_argument("--out", "-o", type=Path, help="a file (default: stdout)")
     export.set_defaults(func=_export)
 
     backup = sub.add_parser("backup", help="copy the database consistently, even while running")
-    backup.add_argument("path", type=Path, help="where to write the copy")
-    backup.add_argument("--config", "-c", type=Path, default=Path("config.toml"))
+    backup.add_argument("path", type=Path, help="the file to write the copy to")
+    _config_option(backup)
     backup.set_defaults(func=_backup)
+
+    _dead_letters_parser(sub)
 
     demo = sub.add_parser("demo", help="run the whole mission offline against the sandbox")
     demo.add_argument(
@@ -67,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("pollbot-demo"),
         help="where the database, chart and config go (default: pollbot-demo)",
     )
-    demo.add_argument("--readers", type=int, default=300, help="simulated subscribers")
+    demo.add_argument("--readers", type=_positive_int, default=300, help="simulated subscribers")
     demo.add_argument(
         "--keep", action="store_true", help="keep the sandbox and the bot running afterwards"
     )
@@ -77,18 +111,92 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dead_letters_parser(sub: Any) -> None:
+    letters = sub.add_parser(
+        "dead-letters", help="updates the bot could not handle: list, show, replay or drop them"
+    )
+    actions = letters.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="id, update id, time and error, newest first")
+    listing.add_argument("--limit", type=_positive_int, default=100, help="at most this many")
+    listing.set_defaults(func=_dead_letters_list)
+    _config_option(listing)
+    for name, func, help_text in (
+        ("show", _dead_letters_show, "one dead letter's update (JSON) and error"),
+        ("replay", _dead_letters_replay, "handle the update again once its cause is fixed"),
+        ("drop", _dead_letters_drop, "delete a dead letter"),
+    ):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("id", type=int, help="the dead letter's id (see list)")
+        _config_option(action)
+        action.set_defaults(func=func)
+        if name == "replay":
+            _log_level_option(action, "CRITICAL")
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", type=Path, default=Path("config.toml"))
+
+
+def _log_level_option(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=default,
+        help=f"{', '.join(LOG_LEVELS)} (default: {default})",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pollbot")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def _export(args: argparse.Namespace) -> int:
+    out: Path | None = args.out
+    if out is not None:
+        _check_writable_file(out)
     config = Config.from_toml(args.config)
     from bot.polls.export import export_to
 
-    return asyncio.run(export_to(config, args.campaign, args.out))
+    return asyncio.run(export_to(config, args.campaign, out))
+
+
+def _check_writable_file(path: Path) -> None:
+    """Refuse at once a file name that cannot be written: a folder, or in a missing one."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"no folder {path.parent} to write {path.name} in")
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Every check ``pollbot run`` makes at start (the config, then each article file, as
+    the articles feature loads them); content mistakes, which ``run`` only logs, fail too."""
+    from bot.articles.content import Library
+
     config = Config.from_toml(args.path)
+    library = Library.load(config.bot.content_dir)
+    for error in library.errors:
+        print(f"pollbot: content error: {error}", file=sys.stderr)
+    if library.errors:
+        return 1
     print(f"{args.path}: OK")
     for line in describe(config):
         print(f"  {line}")
+    print(f"  articles:   {len(library.articles)}")
     return 0
 
 
@@ -99,32 +207,34 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from storage import StorageError
     from storage.backup import backup
 
+    _check_writable_file(args.path)
     config = Config.from_toml(args.config)
-    try:
-        result = asyncio.run(backup(config.storage.path, args.path))
-    except StorageError as exc:
-        print(f"pollbot: {exc}", file=sys.stderr)
-        return 1
+    result = asyncio.run(backup(config.storage.path, args.path))
     print(f"backup written to {result.path} ({result.size} bytes, schema {result.schema_version})")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
+    from storage.lock import lock_database
+
     config = Config.from_toml(args.config)
-    setup_logging(args.log_level.upper())
-    from bot.app import run
+    lock = lock_database(config.storage.path)  # before anything else: one bot per database
+    try:
+        setup_logging(args.log_level)
+        from bot.app import run
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, _request_stop, stop, signum)
-        await run(config, stop)
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, _request_stop, stop, signum)
+            await run(config, stop)
 
-    asyncio.run(main())
+        asyncio.run(main())
+    finally:
+        lock.release()
     return 0
 
 
@@ -133,3 +243,117 @@ def _request_stop(stop: asyncio.Event, signum: int) -> None:
         "%s received: finishing the batch in hand, then stopping", signal.Signals(signum).name
     )
     stop.set()
+
+
+# -- dead letters ---------------------------------------------------------------------------
+
+
+def _dead_letters_list(args: argparse.Namespace) -> int:
+    letters = asyncio.run(_read_letters(Config.from_toml(args.config), args.limit))
+    if not letters:
+        print("no dead letters")
+    for letter in letters:
+        update = "-" if letter.update_id is None else str(letter.update_id)
+        error = letter.error.splitlines()[0] if letter.error else ""
+        print(f"#{letter.id}  update {update}  {_when(letter.created_at)}  {error}")
+    if len(letters) == args.limit:
+        print(f"(the newest {args.limit}: --limit for more)")
+    return 0
+
+
+def _dead_letters_show(args: argparse.Namespace) -> int:
+    config = Config.from_toml(args.config)
+    letter = asyncio.run(_read_letter(config, args.id))
+    update = "-" if letter.update_id is None else str(letter.update_id)
+    print(f"dead letter #{letter.id}: update {update}, {_when(letter.created_at)}")
+    print("update:")
+    print(_pretty_json(letter.raw))
+    print("error:")
+    print(letter.error.rstrip("\n"))
+    return 0
+
+
+def _dead_letters_drop(args: argparse.Namespace) -> int:
+    config = Config.from_toml(args.config)
+    asyncio.run(_drop_letter(config, args.id))
+    print(f"dead letter #{args.id} dropped")
+    return 0
+
+
+def _dead_letters_replay(args: argparse.Namespace) -> int:
+    """Replay runs the whole bot for one update: it takes the database's lock like run."""
+    from telegram.error import TelegramError
+
+    from storage.lock import lock_database
+
+    config = Config.from_toml(args.config)
+    lock = lock_database(config.storage.path)
+    try:
+        asyncio.run(_read_letter(config, args.id))  # no bot is started for a wrong id
+        setup_logging(args.log_level)
+        error = asyncio.run(_replay(config, args.id))
+    except TelegramError as exc:  # the bot could not start: Telegram unreachable...
+        print(f"pollbot: dead letter #{args.id} not replayed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        lock.release()
+    if error is not None:
+        print(
+            f"pollbot: dead letter #{args.id} failed again: {error.splitlines()[0]}"
+            f" (pollbot dead-letters show {args.id})",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"dead letter #{args.id} replayed: its update is handled and stored")
+    return 0
+
+
+async def _replay(config: Config, letter_id: int) -> str | None:
+    from bot.app import build_application, running
+    from bot.pump import UpdatePump
+
+    application = build_application(config)
+    async with running(application, config) as services:
+        return await UpdatePump(application, services.store).replay(letter_id)
+
+
+async def _read_letters(config: Config, limit: int) -> list[DeadLetter]:
+    async with await _existing_store(config) as store:
+        result: list[DeadLetter] = await store.dead_letters(limit)
+        return result
+
+
+async def _read_letter(config: Config, letter_id: int) -> DeadLetter:
+    async with await _existing_store(config) as store:
+        letter: DeadLetter | None = await store.dead_letter(letter_id)
+    if letter is None:
+        raise StorageError(f"no dead letter #{letter_id} in {config.storage.path}")
+    return letter
+
+
+async def _drop_letter(config: Config, letter_id: int) -> None:
+    async with await _existing_store(config) as store:
+        dropped: bool = await store.drop_dead_letter(letter_id)
+    if not dropped:
+        raise StorageError(f"no dead letter #{letter_id} in {config.storage.path}")
+
+
+async def _existing_store(config: Config) -> Store:
+    if not config.storage.path.is_file():
+        raise StorageError(f"no database at {config.storage.path}")
+    try:
+        store: Store = await Store.open(config.storage.path)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open {config.storage.path}: {exc}") from exc
+    return store
+
+
+def _when(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _pretty_json(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    except ValueError:
+        return text

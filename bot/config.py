@@ -1,7 +1,9 @@
-"""The bot's configuration: ``config.toml`` turned into frozen dataclasses.
+"""The bot's configuration: ``config.toml`` turned into frozen msgspec Structs.
 
 ``Config.from_toml(path)`` refuses a bad file with one ``ConfigError`` line that names the
-key and what is wrong. Relative paths are resolved against the file's directory, and
+file, the key and what is wrong: msgspec checks the shape (types, ranges, unknown keys),
+``_checked`` the rules between keys, the cron fields and time zones ``pollbot run`` needs.
+Relative paths are resolved against the file's directory, and
 ``POLLBOT_TOKEN`` / ``POLLBOT_HASH_KEY`` in the environment override the file.
 """
 
@@ -11,105 +13,106 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
 from bot.texts import SUPPORTED_LANGUAGES
+from bot.validation import Invalid, shaped
 
 TOKEN_ENV = "POLLBOT_TOKEN"
 HASH_KEY_ENV = "POLLBOT_HASH_KEY"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{3,}$")
 USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public chat's @username
+_CHAT_ID_RE = re.compile(r"^-\d{1,20}$")  # a channel or group id (private ones are positive)
 _PLACEHOLDER_TOKENS = {"123456:ABC"}
 # The articles pollbot ships with (package data): [bot] content_dir when it is left out.
 SHIPPED_CONTENT_DIR = Path(__file__).parent / "articles" / "seed"
 
 
-class ConfigError(ValueError):
-    """A configuration mistake, as one line naming the key."""
+class ConfigError(Invalid):
+    """A configuration mistake, as one line naming the file and the key."""
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A table of the config file: unknown keys are mistakes."""
+
+
+class WebhookConfig(_Section, frozen=True):
     listen: str = "127.0.0.1"
-    port: int = 8443
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8443
     url: str = ""
     secret_token: str = ""
     path: str = "/telegram"
 
 
-@dataclass(frozen=True, slots=True)
-class TelegramConfig:
-    token: str
+class TelegramConfig(_Section, frozen=True):
+    token: str = ""
     api_url: str = DEFAULT_API_URL
     mode: str = "polling"
-    poll_timeout: int = 30
-    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    poll_timeout: Annotated[int, msgspec.Meta(ge=0, le=50)] = 30
+    webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
 
     @property
     def masked_token(self) -> str:
         return mask_token(self.token)
 
 
-@dataclass(frozen=True, slots=True)
-class StorageConfig:
+class StorageConfig(_Section, frozen=True):
     path: Path
+    keep_days: int = 30  # the sent ledger, dead letters and the audit log, by age
 
 
-@dataclass(frozen=True, slots=True)
-class BotConfig:
-    admins: tuple[int, ...]
-    channels: tuple[str | int, ...]
+class BotConfig(_Section, frozen=True):
+    admins: tuple[Annotated[int, msgspec.Meta(gt=0)], ...]
+    channels: tuple[int | str, ...] = ()
     language: str = "en"
     timezone: str = "UTC"
     content_dir: Path = SHIPPED_CONTENT_DIR
-    admin_cache_seconds: int = 300
-    results_per_minute: int = 6
+    admin_cache_seconds: Annotated[int, msgspec.Meta(ge=0)] = 300
+    results_per_minute: Annotated[int, msgspec.Meta(gt=0)] = 6
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-@dataclass(frozen=True, slots=True)
-class DigestConfig:
+class DigestConfig(_Section, frozen=True):
     schedule: str = ""
     timezone: str = ""
-    target: str | int | None = None
+    target: int | str | None = None
     charts: bool = True
-    grace_minutes: int = 120
+    grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 120
 
 
-@dataclass(frozen=True, slots=True)
-class PrivacyConfig:
+class PrivacyConfig(_Section, frozen=True):
     hash_voters: bool = False
     hash_key: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(_Section, frozen=True):
     telegram: TelegramConfig
     storage: StorageConfig
     bot: BotConfig
-    digest: DigestConfig = field(default_factory=DigestConfig)
-    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
-    source: Path | None = None
+    digest: DigestConfig = msgspec.field(default_factory=DigestConfig)
+    privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
 
     @classmethod
     def from_toml(cls, path: str | Path, env: Mapping[str, str] | None = None) -> Config:
-        """Read and validate a config file; raise ConfigError naming the bad key."""
+        """Read and validate a config file; raise ConfigError naming the file and the key."""
         path = Path(path)
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
+            raise ConfigError("no such file", path=str(path)) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read: {exc}") from None
+            raise ConfigError(f"cannot read: {exc}", path=str(path)) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
         return cls.from_mapping(raw, base_dir=path.resolve().parent, env=env, source=path)
 
     @classmethod
@@ -121,20 +124,17 @@ class Config:
         env: Mapping[str, str] | None = None,
         source: Path | None = None,
     ) -> Config:
+        """Check the shape with msgspec, then the rules between keys (``_checked``)."""
         env = os.environ if env is None else env
-        _reject_unknown(raw, "", {"telegram", "storage", "bot", "digest", "privacy"})
-        config = cls(
-            telegram=_telegram(_section(raw, "telegram"), env),
-            storage=_storage(_section(raw, "storage"), base_dir),
-            bot=_bot(_section(raw, "bot"), base_dir),
-            digest=_digest(_section(raw, "digest", required=False)),
-            privacy=_privacy(_section(raw, "privacy", required=False), env),
-            source=source,
-        )
-        return config
+        where = str(source) if source is not None else ""
+        config = shaped(raw, cls, path=where, error=ConfigError, dec_hook=_path_hook)
+        try:
+            return _checked(config, base_dir, env)
+        except ConfigError as error:
+            raise ConfigError(error.message, path=where, field=error.field) from None
 
     def with_overrides(self, **changes: Any) -> Config:
-        return replace(self, **changes)
+        return msgspec.structs.replace(self, **changes)
 
 
 def mask_token(token: str) -> str:
@@ -145,65 +145,42 @@ def mask_token(token: str) -> str:
     return f"{bot_id}:{secret[:2]}***{secret[-2:]}" if len(secret) > 8 else f"{bot_id}:***"
 
 
-T = TypeVar("T")
+def is_chat_ref(value: str | int) -> bool:
+    """``@username`` or the id (an int, or its text) of a channel or group, never of a
+    private chat: those ids are positive."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value < 0
+    return bool(USERNAME_RE.match(value) or _CHAT_ID_RE.match(value))
 
 
-def _section(raw: Mapping[str, Any], name: str, *, required: bool = True) -> Mapping[str, Any]:
-    value = raw.get(name)
-    if value is None:
-        if required:
-            raise ConfigError(f"[{name}]: section is missing")
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{name}: must be a table ([{name}])")
-    return value
-
-
-def _reject_unknown(raw: Mapping[str, Any], prefix: str, known: set[str]) -> None:
-    for key in raw:
-        if key not in known:
-            where = f"{prefix}.{key}" if prefix else key
-            raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(known))})")
-
-
-def _get(
-    raw: Mapping[str, Any],
-    key: str,
-    where: str,
-    kind: type[T] | tuple[type, ...],
-    default: Any = ...,
-    describe: str = "",
-) -> Any:
-    if key not in raw:
-        if default is ...:
-            raise ConfigError(f"{where}.{key}: missing")
-        return default
-    value = raw[key]
-    bad_bool = isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind)
-    if not isinstance(value, kind) or bad_bool:
-        what = describe or _type_name(kind)
-        raise ConfigError(f"{where}.{key}: must be {what}, got {value!r}")
-    return value
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
-    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+def _path_hook(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise ValueError(f"Expected `{kind.__name__}`, got `{type(value).__name__}`")
 
 
 def _check(ok: bool, where: str, message: str) -> None:
     if not ok:
-        raise ConfigError(f"{where}: {message}")
+        raise ConfigError(message, field=where)
 
 
-def _telegram(raw: Mapping[str, Any], env: Mapping[str, str]) -> TelegramConfig:
+def _checked(config: Config, base_dir: Path, env: Mapping[str, str]) -> Config:
+    """The rules msgspec cannot express, with paths resolved against ``base_dir``."""
+    return msgspec.structs.replace(
+        config,
+        telegram=_telegram(config.telegram, env),
+        storage=_storage(config.storage, base_dir),
+        bot=_bot(config.bot, base_dir),
+        digest=_digest(config.digest, config.bot.timezone),
+        privacy=_privacy(config.privacy, env),
+    )
+
+
+def _telegram(section: TelegramConfig, env: Mapping[str, str]) -> TelegramConfig:
     w = "telegram"
-    _reject_unknown(raw, w, {"token", "api_url", "mode", "poll_timeout", "webhook"})
-    token = env.get(TOKEN_ENV) or _get(raw, "token", w, str, "")
+    token = env.get(TOKEN_ENV) or section.token
     _check(bool(token), f"{w}.token", f"missing (set it in the file or in {TOKEN_ENV})")
     _check(
         bool(_TOKEN_RE.match(token)),
@@ -215,16 +192,22 @@ def _telegram(raw: Mapping[str, Any], env: Mapping[str, str]) -> TelegramConfig:
         f"{w}.token",
         f"is the example placeholder: put your bot's token from @BotFather here or in {TOKEN_ENV}",
     )
-    api_url = _get(raw, "api_url", w, str, DEFAULT_API_URL)
-    _check(api_url.startswith(("http://", "https://")), f"{w}.api_url", "must be an http(s) URL")
-    mode = _get(raw, "mode", w, str, "polling")
-    _check(mode in ("polling", "webhook"), f"{w}.mode", 'must be "polling" or "webhook"')
-    timeout = _get(raw, "poll_timeout", w, int, 30)
-    _check(0 <= timeout <= 50, f"{w}.poll_timeout", "must be 0-50 seconds")
-    webhook = _webhook(_section(raw, "webhook", required=False))
-    if mode == "webhook":
+    _check(
+        section.api_url.startswith(("http://", "https://")),
+        f"{w}.api_url",
+        "must be an http(s) URL",
+    )
+    _check(section.mode in ("polling", "webhook"), f"{w}.mode", 'must be "polling" or "webhook"')
+    webhook = section.webhook
+    _check(
+        re.fullmatch(r"[A-Za-z0-9_-]{0,256}", webhook.secret_token) is not None,
+        f"{w}.webhook.secret_token",
+        "may only hold A-Z a-z 0-9 _ - (at most 256)",
+    )
+    _check(webhook.path.startswith("/"), f"{w}.webhook.path", 'must start with "/"')
+    if section.mode == "webhook":
         _check(
-            webhook.url.startswith("https://") or webhook.url.startswith("http://"),
+            webhook.url.startswith(("https://", "http://")),
             f"{w}.webhook.url",
             "must be the public URL when mode is webhook",
         )
@@ -233,122 +216,92 @@ def _telegram(raw: Mapping[str, Any], env: Mapping[str, str]) -> TelegramConfig:
             f"{w}.webhook.secret_token",
             "must be 16-256 characters of A-Z a-z 0-9 _ - when mode is webhook",
         )
-    return TelegramConfig(token, api_url.rstrip("/"), mode, timeout, webhook)
+    return msgspec.structs.replace(section, token=token, api_url=section.api_url.rstrip("/"))
 
 
-def _webhook(raw: Mapping[str, Any]) -> WebhookConfig:
-    w = "telegram.webhook"
-    _reject_unknown(raw, w, {"listen", "port", "url", "secret_token", "path"})
-    port = _get(raw, "port", w, int, 8443)
-    _check(0 < port < 65536, f"{w}.port", "must be 1-65535")
-    secret = _get(raw, "secret_token", w, str, "")
-    _check(
-        re.fullmatch(r"[A-Za-z0-9_-]{0,256}", secret) is not None,
-        f"{w}.secret_token",
-        "may only hold A-Z a-z 0-9 _ - (at most 256)",
-    )
-    path = _get(raw, "path", w, str, "/telegram")
-    _check(path.startswith("/"), f"{w}.path", 'must start with "/"')
-    return WebhookConfig(
-        _get(raw, "listen", w, str, "127.0.0.1"), port, _get(raw, "url", w, str, ""), secret, path
-    )
-
-
-def _storage(raw: Mapping[str, Any], base_dir: Path) -> StorageConfig:
-    _reject_unknown(raw, "storage", {"path"})
-    path = _resolve(_get(raw, "path", "storage", str), base_dir)
+def _storage(section: StorageConfig, base_dir: Path) -> StorageConfig:
+    path = _resolve(section.path, base_dir)
     _check(path.name != "", "storage.path", "must name a file")
     _check(not path.is_dir(), "storage.path", f"{path} is a directory, not a database file")
     _check(path.parent.is_dir(), "storage.path", f"directory {path.parent} does not exist")
-    return StorageConfig(path)
+    # Telegram may deliver an update again for 24 hours: the ledger must outlive that.
+    days = section.keep_days
+    _check(days >= 1, "storage.keep_days", f"must be at least 1 (a day), got {days}")
+    return msgspec.structs.replace(section, path=path)
 
 
-def _bot(raw: Mapping[str, Any], base_dir: Path) -> BotConfig:
+def _bot(section: BotConfig, base_dir: Path) -> BotConfig:
     w = "bot"
-    _reject_unknown(raw, w, {f.name for f in fields(BotConfig)})
-    admins = _get(raw, "admins", w, list, describe="a list of Telegram user ids")
-    _check(
-        all(isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in admins),
-        f"{w}.admins",
-        f"must be a list of positive integer user ids, got {admins!r}",
-    )
-    channels = _get(raw, "channels", w, list, [], describe='a list like ["@mychannel"]')
-    for channel in channels:
+    for channel in section.channels:
         _check(
-            _is_chat_ref(channel),
+            is_chat_ref(channel),
             f"{w}.channels",
-            f"{channel!r} is not @username or a numeric chat id",
+            f"{channel!r} is not @username or the id of a channel or group "
+            "(a negative number; a positive id is a private chat)",
         )
-    language = _get(raw, "language", w, str, "en")
     _check(
-        language in SUPPORTED_LANGUAGES,
+        section.language in SUPPORTED_LANGUAGES,
         f"{w}.language",
         f"must be one of {', '.join(SUPPORTED_LANGUAGES)}",
     )
-    timezone = _valid_timezone(_get(raw, "timezone", w, str, "UTC"), f"{w}.timezone")
-    content_dir = _resolve(_get(raw, "content_dir", w, str, str(SHIPPED_CONTENT_DIR)), base_dir)
-    cache = _get(raw, "admin_cache_seconds", w, int, 300)
-    _check(cache >= 0, f"{w}.admin_cache_seconds", "must be >= 0")
-    per_minute = _get(raw, "results_per_minute", w, int, 6)
-    _check(per_minute > 0, f"{w}.results_per_minute", "must be > 0")
-    return BotConfig(
-        tuple(admins), tuple(channels), language, timezone, content_dir, cache, per_minute
-    )
+    _valid_timezone(section.timezone, f"{w}.timezone")
+    return msgspec.structs.replace(section, content_dir=_resolve(section.content_dir, base_dir))
 
 
-def _digest(raw: Mapping[str, Any]) -> DigestConfig:
+def _digest(section: DigestConfig, default_zone: str) -> DigestConfig:
     w = "digest"
-    _reject_unknown(raw, w, {f.name for f in fields(DigestConfig)})
-    schedule = _get(raw, "schedule", w, str, "")
-    if schedule:
-        _check(
-            len(schedule.split()) == 5,
-            f"{w}.schedule",
-            f'must be a 5-field cron expression like "0 20 * * *", got {schedule!r}',
-        )
-    timezone = _get(raw, "timezone", w, str, "")
-    if timezone:
-        _valid_timezone(timezone, f"{w}.timezone")
-    target = _get(raw, "target", w, (str, int), None)
+    if section.timezone:
+        _valid_timezone(section.timezone, f"{w}.timezone")
+    if section.schedule:
+        _valid_schedule(section.schedule, section.timezone or default_zone)
+    target = section.target
     if target is not None:
-        _check(_is_chat_ref(target), f"{w}.target", f"{target!r} is not @username or a chat id")
-    grace = _get(raw, "grace_minutes", w, int, 120)
-    _check(grace >= 0, f"{w}.grace_minutes", "must be >= 0")
-    return DigestConfig(schedule, timezone, target, _get(raw, "charts", w, bool, True), grace)
+        # A digest may also go to one person: a private chat's (positive) id is allowed.
+        private = isinstance(target, int) and target > 0
+        _check(
+            is_chat_ref(target) or private,
+            f"{w}.target",
+            f"{target!r} is not @username or a chat id",
+        )
+    return section
 
 
-def _privacy(raw: Mapping[str, Any], env: Mapping[str, str]) -> PrivacyConfig:
-    w = "privacy"
-    _reject_unknown(raw, w, {"hash_voters", "hash_key"})
-    hash_voters = _get(raw, "hash_voters", w, bool, False)
-    key = env.get(HASH_KEY_ENV) or _get(raw, "hash_key", w, str, "")
-    if hash_voters:
+def _valid_schedule(cron: str, zone: str) -> None:
+    """The check /schedule and the start of ``pollbot run`` make (cron fields, a due time)."""
+    from bot.digests.schedules import ScheduleError, check  # digests import this module
+
+    _check(
+        len(cron.split()) == 5,
+        "digest.schedule",
+        f'must be a 5-field cron expression like "0 20 * * *", got {cron!r}',
+    )
+    try:
+        check(cron, zone, datetime.now(UTC))
+    except ScheduleError as exc:
+        raise ConfigError(exc.render("en"), field="digest.schedule") from None
+
+
+def _privacy(section: PrivacyConfig, env: Mapping[str, str]) -> PrivacyConfig:
+    key = env.get(HASH_KEY_ENV) or section.hash_key
+    if section.hash_voters:
         _check(
             len(key) >= 16,
-            f"{w}.hash_key",
+            "privacy.hash_key",
             f"must be at least 16 characters when hash_voters is on (or set {HASH_KEY_ENV})",
         )
-    return PrivacyConfig(hash_voters, key)
-
-
-def _is_chat_ref(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value != 0
-    return isinstance(value, str) and bool(USERNAME_RE.match(value))
+    return msgspec.structs.replace(section, hash_key=key)
 
 
 def _valid_timezone(name: str, where: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown timezone {name!r} (e.g. Europe/Moscow)") from None
+        raise ConfigError(f"unknown timezone {name!r} (e.g. Europe/Moscow)", field=where) from None
     return name
 
 
-def _resolve(value: str, base_dir: Path) -> Path:
-    path = Path(value).expanduser()
+def _resolve(value: Path, base_dir: Path) -> Path:
+    path = value.expanduser()
     return path if path.is_absolute() else (base_dir / path)
 
 

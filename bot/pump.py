@@ -5,7 +5,8 @@ cannot parse; this pump does neither. It fetches raw JSON, parses each update on
 runs it through ``Application.process_update`` inside a savepoint, and commits the whole
 batch's writes together with the next offset. Only then does it fetch again, which is
 what confirms the batch to Telegram. An update that cannot be parsed or whose handler
-fails goes to the dead-letter table and the pump moves on.
+fails goes to the dead-letter table and the pump moves on; ``replay`` runs one through
+the handlers again once its cause is fixed (``pollbot dead-letters replay``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import logging
 import random
 import traceback
@@ -148,12 +150,49 @@ class UpdatePump:
         self.stats.updates += 1
         return True
 
-    async def _process_one(self, raw: dict[str, Any], update_id: int | None) -> None:
+    async def replay(self, letter_id: int) -> str | None:
+        """Run a dead letter's update through the handlers again, and commit.
+
+        The same path as a fetched update: parse, handle, commit. On success the dead letter
+        is deleted in the same transaction as the update's writes and None is returned; on
+        failure it stays, with the new error, whose first line is returned. LookupError if
+        there is no dead letter ``letter_id``.
+        """
+        async with self.store.batch():
+            letter = await self.store.dead_letter(letter_id)
+            if letter is None:
+                raise LookupError(f"no dead letter #{letter_id}")
+            failure = await self._handle_stored(letter.raw)
+            if failure is None:
+                await self.store.drop_dead_letter(letter_id)
+            else:
+                await self.store.set_dead_letter_error(letter_id, _error_text(*failure))
+        self.stats.batches += 1
+        self.stats.updates += 1
+        return None if failure is None else failure[0]
+
+    async def _handle_stored(self, text: str) -> tuple[str, BaseException] | None:
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            return f"cannot parse: {_describe(exc)}", exc
+        return await self._handle(raw)
+
+    async def _process_one(self, raw: Any, update_id: int | None) -> None:
+        failure = await self._handle(raw)
+        if failure is not None:
+            reason, exc = failure
+            self.stats.dead_letters += 1
+            log.error("update %s quarantined: %s", update_id, reason)
+            await self.store.add_dead_letter(update_id, raw, _error_text(reason, exc))
+
+    async def _handle(self, raw: Any) -> tuple[str, BaseException] | None:
+        """Parse an update and run it through the handlers in its own savepoint; the
+        reason and the error if it could not be parsed or a handler failed."""
         try:
             update = Update.de_json(raw, self.application.bot)
         except Exception as exc:  # any parse failure is quarantined, whatever it is
-            await self._dead_letter(update_id, raw, f"cannot parse: {_describe(exc)}", exc)
-            return
+            return f"cannot parse: {_describe(exc)}", exc
         errors: list[BaseException] = []
         token = _handler_errors.set(errors)
         try:
@@ -162,19 +201,10 @@ class UpdatePump:
                 if errors:
                     raise _HandlerFailed(errors[0])
         except _HandlerFailed as failed:
-            await self._dead_letter(
-                update_id, raw, f"handler failed: {_describe(failed.error)}", failed.error
-            )
+            return f"handler failed: {_describe(failed.error)}", failed.error
         finally:
             _handler_errors.reset(token)
-
-    async def _dead_letter(
-        self, update_id: int | None, raw: dict[str, Any], reason: str, exc: BaseException
-    ) -> None:
-        self.stats.dead_letters += 1
-        log.error("update %s quarantined: %s", update_id, reason)
-        detail = "".join(traceback.format_exception(exc))
-        await self.store.add_dead_letter(update_id, raw, f"{reason}\n{detail}")
+        return None
 
 
 class _HandlerFailed(Exception):
@@ -211,6 +241,11 @@ def _update_id(raw: Any) -> int | None:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _error_text(reason: str, exc: BaseException) -> str:
+    """A dead letter's error: the one-line reason, then the traceback."""
+    return reason + "\n" + "".join(traceback.format_exception(exc))
 
 
 async def _unless_stopped(coroutine: Any, stop: asyncio.Event) -> list[dict[str, Any]] | None:

@@ -1,4 +1,4 @@
-"""Answering a command once: packing text into Telegram-sized messages, replay-safe replies.
+"""Answering a command once: replay-safe replies, packed into Telegram-sized messages.
 
 A reply is recorded in the ``sent`` ledger under its update, so when the pump replays an
 update after a crash, the user is not answered twice.
@@ -10,54 +10,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Message, Update
-from telegram.constants import MessageLimit
 from telegram.ext import CallbackContext
 
 from bot.services import services
-from bot.texts import telegram_length
+from bot.split import pack
 
-MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
 Context = CallbackContext[Any, Any, Any, Any]
-
-
-def pack(
-    parts: Sequence[str],
-    *,
-    separator: str = "\n",
-    limit: int = MAX_TEXT,
-    measure: Callable[[str], int] = telegram_length,
-) -> list[str]:
-    """Join ``parts`` into as few messages as fit ``limit`` by ``measure`` (by default UTF-16
-    units with the markup counted, to be safe); a part too long on its own is cut between
-    its lines."""
-    messages: list[str] = []
-    current = ""
-    for part in parts:
-        for piece in _pieces(part, limit, measure):
-            joined = f"{current}{separator}{piece}" if current else piece
-            if measure(joined) <= limit:
-                current = joined
-                continue
-            messages.append(current)
-            current = piece
-    return [*messages, current] if current else messages
-
-
-def _pieces(part: str, limit: int, measure: Callable[[str], int]) -> list[str]:
-    if measure(part) <= limit:
-        return [part]
-    pieces: list[str] = []
-    current = ""
-    for line in part.split("\n"):
-        while measure(line) > limit:  # a single line past the limit: cut it
-            pieces.append(line[: limit // 2])
-            line = line[limit // 2 :]
-        joined = f"{current}\n{line}" if current else line
-        if current and measure(joined) > limit:
-            pieces.append(current)
-            joined = line
-        current = joined
-    return [*pieces, current] if current else pieces
 
 
 async def send_once(

@@ -1,4 +1,4 @@
-"""What every handler needs (config, store, content), kept in ``application.bot_data``."""
+"""What every handler needs (config, store, clock, content), kept in ``application.bot_data``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext
 from bot.config import Config
 from bot.feature import CommandInfo
 from storage import Store
+from storage.clock import Clock
 
 if TYPE_CHECKING:  # the runtime imports no feature package when it loads
     from bot.articles.content import Library
@@ -35,6 +36,11 @@ class Services:
     commands: tuple[CommandInfo, ...] = ()
     # user id -> monotonic times of their /results requests in the last minute (rate limit)
     results_requests: dict[int, list[float]] = field(default_factory=dict)
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock of the bot: the store's, which stamps the database's rows."""
+        return self.store.clock
 
     def is_admin(self, user_id: int | None) -> bool:
         """True for the bot's own admins (``[bot] admins``)."""

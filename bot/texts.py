@@ -1,31 +1,29 @@
 """The one place user-facing text comes from: gettext catalogues plus HTML helpers.
 
 Source strings are English msgids marked with ``_()`` (or ``N_()`` where the language is
-not known yet). Translations live in ``bot/locales/<lang>/LC_MESSAGES/*.po``; every
-``.po`` file of a language is read and merged, and Babel compiles them in memory at first
-use, so there is no build step and no stale ``.mo`` file.
+not known yet); a text that shows a count takes ``ngettext`` or ``translate_plural`` so the
+noun agrees with it. Translations live in ``bot/locales/<lang>/LC_MESSAGES/messages.po``
+and are read from the ``messages.mo`` compiled beside it (``pybabel compile``; the README's
+"For translators" has the whole workflow, tests/test_i18n.py fails on a stale ``.mo``).
 """
 
 from __future__ import annotations
 
 import gettext
 import html
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
 DEFAULT_LANGUAGE = "en"
 SUPPORTED_LANGUAGES = ("en", "ru")
 
 Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
 
 
 def N_(message: str) -> str:
@@ -42,21 +40,9 @@ def normalize_language(code: str | None, fallback: str = DEFAULT_LANGUAGE) -> st
 
 
 @cache
-def _translations(language: str) -> gettext.NullTranslations:
-    directory = LOCALES_DIR / language / "LC_MESSAGES"
-    files = sorted(directory.glob("*.po")) if directory.is_dir() else []
-    if not files:
-        return gettext.NullTranslations()
-    merged = Catalog(locale=language)
-    for path in files:
-        with path.open("rb") as handle:
-            for entry in read_po(handle, locale=language):
-                if isinstance(entry.id, str) and entry.string and not entry.fuzzy:
-                    merged.add(entry.id, entry.string)
-    buffer = io.BytesIO()
-    write_mo(buffer, merged)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+def _translations(language: str) -> gettext.GNUTranslations:
+    """The compiled catalogue of a supported language; a missing ``.mo`` is an install bug."""
+    return gettext.translation(DOMAIN, LOCALES_DIR, [language])
 
 
 def gettext_for(language: str | None) -> Gettext:
@@ -68,6 +54,18 @@ def translate(language: str | None, message: str, **params: Any) -> str:
     """Translate ``message`` and fill its ``{placeholders}``."""
     text = gettext_for(language)(message)
     return text.format(**params) if params else text
+
+
+def ngettext_for(language: str | None) -> Ngettext:
+    """Return the ``ngettext`` of a language: the form of a message that agrees with ``n``."""
+    return _translations(normalize_language(language)).ngettext
+
+
+def translate_plural(
+    language: str | None, singular: str, plural: str, n: int, **params: Any
+) -> str:
+    """The form of a message that agrees with ``n``, its ``{n}`` and other placeholders filled."""
+    return ngettext_for(language)(singular, plural, n).format(**{"n": n, **params})
 
 
 @dataclass(frozen=True, slots=True)

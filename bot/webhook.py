@@ -14,7 +14,6 @@ import asyncio
 import hmac
 import json
 import logging
-import time
 
 import uvicorn
 from starlette.applications import Starlette
@@ -81,7 +80,7 @@ async def serve(pump: UpdatePump, config: Config, stop: asyncio.Event) -> None:
     log.info(
         "webhook set to %s; listening on %s:%d%s", hook.url, hook.listen, hook.port, hook.path
     )
-    await pump.store.prune_webhook_updates(int(time.time()) - KEEP_HANDLED_SECONDS)
+    await pump.store.prune_webhook_updates(pump.store.now() - KEEP_HANDLED_SECONDS)
     serving = asyncio.create_task(server.serve())
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -6,7 +6,8 @@ import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
-from storage.base import StoreBase, now
+from storage.base import StoreBase
+from storage.deferred import RECORD_ANSWER
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +37,14 @@ class AnswersMixin(StoreBase):
         inside a batch: a batch of answers is a single executemany.
         """
         await self._write_one(
-            "INSERT INTO answers (poll_id, voter, is_chat, option_ids, positions,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, voter)"
-            " DO UPDATE SET option_ids = excluded.option_ids,"
-            " positions = excluded.positions, updated_at = excluded.updated_at,"
-            " is_chat = excluded.is_chat",
+            RECORD_ANSWER,
             (
                 poll_id,
                 voter,
                 is_chat,
                 json.dumps(list(option_ids)),
                 json.dumps(list(positions)),
-                now(),
+                self.now(),
             ),
         )
 
@@ -75,7 +72,7 @@ class AnswersMixin(StoreBase):
 
         Counts are not touched: give the poll its counts with ``apply_poll_state``.
         """
-        stamp = now()
+        stamp = self.now()
         async with self.write() as conn:
             await conn.executemany(
                 "INSERT OR REPLACE INTO answers (poll_id, voter, is_chat, option_ids,"

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.base import StoreBase, now
+from storage.base import StoreBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class ArticlesMixin(StoreBase):
                     json.dumps(list(message_ids)),
                     campaign_id,
                     posted_by,
-                    now(),
+                    self.now(),
                     origin,
                 ),
             )
@@ -98,7 +98,7 @@ class ArticlesMixin(StoreBase):
             cursor = await conn.execute(
                 "INSERT INTO summary_requests (article_id, user_id, language, first_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (article_id, user_id) DO NOTHING",
-                (article_id, user_id, language, now()),
+                (article_id, user_id, language, self.now()),
             )
             if cursor.rowcount != 1:
                 return False

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.base import BUSY_TIMEOUT_MS, StorageError
+from storage.base import BUSY_TIMEOUT_MS
+from storage.errors import StorageError
 
 
 @dataclass(frozen=True, slots=True)

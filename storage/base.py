@@ -1,4 +1,4 @@
-"""The single writer connection: PRAGMAs, migrations and the transaction discipline.
+"""The single writer connection: PRAGMAs and the transaction discipline.
 
 One aiosqlite connection (one worker thread) serialises every write. The update pump
 holds a *batch* transaction while it runs a batch of updates through the handlers; Store
@@ -11,66 +11,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiosqlite
+
+from storage.clock import Clock
+from storage.deferred import DEFERRABLE
+from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
-_MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
-
-class StorageError(RuntimeError):
-    """The database cannot be used (newer than the code, failed migration...)."""
-
-
-def now() -> int:
-    return int(time.time())
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    """The numbered migration scripts shipped with the package, in order."""
-    found: list[tuple[int, str, str]] = []
-    for entry in resources.files("storage.migrations").iterdir():
-        match = _MIGRATION_RE.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [number for number, _, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise StorageError(f"migrations are not numbered 1..N without gaps: {numbers}")
-    return found
-
-
-# The bot's own key/value state (offsets, watermarks), read and written by several mixins.
+# The bot's own key/value state (offsets, watermarks), read by several mixins.
 GET_STATE = "SELECT value FROM state WHERE key = ?"
-SET_STATE = (
-    "INSERT INTO state (key, value) VALUES (?, ?)"
-    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
 
 
 class StoreBase:
     """Owns the connection; feature mixins add the SQL of their tables.
 
-    Inside a batch, writes whose result nobody reads (``_write_one``/``_write_many``) are
-    queued and run with one ``executemany`` per statement when something needs the database:
-    a read, an immediate write, a checkpoint or the commit. That keeps a few aiosqlite round
-    trips per batch instead of several per update. A failed update's queued writes are
-    dropped; if it had already run SQL, a savepoint opened just before undoes that too.
+    Inside a batch, the writes of storage/deferred.py's ``DEFERRABLE`` statements
+    (``_write_one``/``_write_many``, which refuse any other) are queued and run with one
+    ``executemany`` per statement when something needs the database: a read, an immediate
+    write (``write()``, every other statement), a checkpoint or the commit. That keeps a few
+    aiosqlite round trips per batch instead of several per update. A failed update's queued
+    writes are dropped; if it had already run SQL, a savepoint opened just before undoes that
+    too.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._conn = conn
         self.path = path
+        self.clock = clock
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._deferred: list[tuple[str, tuple[Any, ...]]] = []
@@ -79,22 +55,28 @@ class StoreBase:
         self._savepoint = False  # a savepoint guards the SQL it already ran
 
     @classmethod
-    async def open(cls, path: str | Path) -> Any:
-        """Open (creating if needed) and migrate the database at ``path``."""
+    async def open(cls, path: str | Path, *, clock: Clock | None = None) -> Self:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        ``clock`` stamps every row the store writes (the system clock unless given)."""
         path = Path(path)
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             await _configure(conn)
-            await _migrate(conn)
+            await migrate(conn)
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, clock or Clock())
 
     async def close(self) -> None:
         await self._conn.close()
 
-    async def __aenter__(self) -> Any:
+    def now(self) -> int:
+        """Now in whole seconds, by the store's clock: the unit of its timestamps."""
+        return self.clock.seconds()
+
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -180,7 +162,8 @@ class StoreBase:
                 await self._conn.execute("COMMIT")
 
     async def _write_one(self, sql: str, params: Iterable[Any]) -> None:
-        """A write nobody reads the result of: queued inside a batch, else run now."""
+        """A deferrable write (see storage/deferred.py): queued inside a batch, else run now."""
+        _check_deferrable(sql)
         if self._in_batch():
             self._deferred.append((sql, tuple(params)))
             return
@@ -188,6 +171,8 @@ class StoreBase:
             await conn.execute(sql, tuple(params))
 
     async def _write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """Many rows of a deferrable write: queued inside a batch, else run now."""
+        _check_deferrable(sql)
         if self._in_batch():
             self._deferred.extend((sql, tuple(row)) for row in rows)
             return
@@ -218,8 +203,8 @@ class StoreBase:
 
         Votes interleave answers with poll states, so grouping by statement (each one's rows
         kept in order) is what makes a batch a handful of round trips, not four per vote.
-        Queued statements must therefore not depend on one another's order; the one that
-        would (a poll state guarded by its poll being closed) flushes the queue first.
+        Only the statements of ``DEFERRABLE`` get here: storage/deferred.py says why their
+        order does not matter.
         """
         grouped: dict[str, list[tuple[Any, ...]]] = {}
         for sql, params in ops:
@@ -248,52 +233,18 @@ class StoreBase:
         return None if row is None else row[0]
 
 
+def _check_deferrable(sql: str) -> None:
+    """Refuse to queue a statement whose order against the others nobody checked."""
+    if sql not in DEFERRABLE:
+        raise AssertionError(
+            "only the statements of storage.deferred.DEFERRABLE may be deferred; run this "
+            f"one at once with write(): {sql[:80]!r}"
+        )
+
+
 async def _configure(conn: aiosqlite.Connection) -> None:
     conn.row_factory = sqlite3.Row
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
-
-
-async def _migrate(conn: aiosqlite.Connection) -> None:
-    scripts = migrations()
-    current = int((await (await conn.execute("PRAGMA user_version")).fetchone() or [0])[0])
-    latest = scripts[-1][0] if scripts else 0
-    if current > latest:
-        raise StorageError(
-            f"the database is at schema version {current}, newer than this pollbot "
-            f"({latest}): upgrade pollbot"
-        )
-    for number, name, sql in scripts:
-        if number <= current:
-            continue
-        log.info("applying migration %s", name)
-        try:
-            # executescript would commit first; run the script inside our own transaction
-            # so a failing step leaves user_version (transactional) unchanged.
-            await conn.execute("BEGIN IMMEDIATE")
-            for statement in _statements(sql):
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {number:d}")
-            await conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise StorageError(f"migration {name} failed: {exc}") from exc
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into complete statements (sqlite3.complete_statement)."""
-    statements: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        if not pending and (not line.strip() or line.lstrip().startswith("--")):
-            continue
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(pending.strip())
-            pending = ""
-    if pending.strip():
-        raise StorageError(f"incomplete statement at the end of a migration: {pending[:60]!r}")
-    return statements

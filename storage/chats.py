@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from storage.base import StoreBase, now
+from storage.base import StoreBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class ChatsMixin(StoreBase):
                     bot_status,
                     can_post,
                     approved,
-                    now(),
+                    self.now(),
                     bot_status,
                     can_post,
                     approved,
@@ -122,14 +122,14 @@ class ChatsMixin(StoreBase):
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE chats SET approved = ?, updated_at = ? WHERE chat_id = ?",
-                (approved, now(), chat_id),
+                (approved, self.now(), chat_id),
             )
 
     async def set_chat_language(self, chat_id: int, language: str | None) -> None:
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE chats SET language = ?, updated_at = ? WHERE chat_id = ?",
-                (language, now(), chat_id),
+                (language, self.now(), chat_id),
             )
 
     async def mark_gone(self, chat_id: int, status: str = "kicked") -> bool:
@@ -137,7 +137,7 @@ class ChatsMixin(StoreBase):
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE chats SET bot_status = ?, can_post = 0, updated_at = ? WHERE chat_id = ?",
-                (status, now(), chat_id),
+                (status, self.now(), chat_id),
             )
             cursor = await conn.execute(
                 "UPDATE chats SET gone_reported = 1 WHERE chat_id = ? AND gone_reported = 0",
@@ -149,5 +149,5 @@ class ChatsMixin(StoreBase):
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE chats SET approved = 0, updated_at = ? WHERE chat_id = ?",
-                (now(), chat_id),
+                (self.now(), chat_id),
             )

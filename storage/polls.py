@@ -11,7 +11,8 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.base import StoreBase, now
+from storage.base import StoreBase
+from storage.deferred import APPLY_POLL, APPLY_POLL_OPTIONS, APPLY_POLL_SNAPSHOT
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +96,6 @@ _POLL_COLUMNS = (
     "allows_multiple, is_closed, close_date, total_voters"
 )
 _CAMPAIGN_COLUMNS = "id, question, options, spec, article_id, created_by, created_at, closed_at"
-# A state that is closed, or whose poll is not closed yet: anything else is a late update.
-_NOT_LATE = "? OR NOT EXISTS (SELECT 1 FROM polls WHERE poll_id = ? AND is_closed = 1)"
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
@@ -165,7 +164,7 @@ class PollsMixin(StoreBase):
                     json.dumps(spec, ensure_ascii=False, sort_keys=True),
                     article_id,
                     created_by,
-                    now(),
+                    self.now(),
                     origin,
                 ),
             )
@@ -198,7 +197,7 @@ class PollsMixin(StoreBase):
         rows = await self._all(
             f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
             " WHERE closed_at IS NULL OR closed_at >= ? ORDER BY id DESC LIMIT ?",
-            (closed_since if closed_since is not None else now() + 1, limit),
+            (closed_since if closed_since is not None else self.now() + 1, limit),
         )
         return [_campaign(row) for row in rows]
 
@@ -228,7 +227,7 @@ class PollsMixin(StoreBase):
         async with self.write() as conn:
             await conn.execute(
                 "UPDATE campaigns SET closed_at = COALESCE(closed_at, ?) WHERE id = ?",
-                (at or now(), campaign_id),
+                (at or self.now(), campaign_id),
             )
 
     async def close_finished_campaigns(self) -> list[int]:
@@ -240,7 +239,7 @@ class PollsMixin(StoreBase):
                 " AND NOT EXISTS (SELECT 1 FROM polls p"
                 "   WHERE p.campaign_id = campaigns.id AND p.is_closed = 0)"
                 " RETURNING id",
-                (now(),),
+                (self.now(),),
             )
             rows = await cursor.fetchall()
         return sorted(int(row[0]) for row in rows)
@@ -271,8 +270,8 @@ class PollsMixin(StoreBase):
                     state.is_closed,
                     state.close_date,
                     state.total_voters,
-                    now(),
-                    now(),
+                    self.now(),
+                    self.now(),
                 ),
             )
             # Options seen in an earlier update keep their counts; new ones start here.
@@ -292,15 +291,10 @@ class PollsMixin(StoreBase):
         """
         if state.is_closed:
             await self._sync()
-        stamp = now()
+        stamp = self.now()
         fresh = (state.is_closed, state.poll_id)  # the guard of every statement below
         await self._write_one(
-            "INSERT INTO polls (poll_id, question, type, is_anonymous, allows_multiple,"
-            " is_closed, close_date, total_voters, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (poll_id) DO UPDATE SET is_closed = excluded.is_closed,"
-            " total_voters = excluded.total_voters, updated_at = excluded.updated_at"
-            " WHERE polls.is_closed = 0 OR excluded.is_closed = 1",
+            APPLY_POLL,
             (
                 state.poll_id,
                 state.question,
@@ -315,16 +309,12 @@ class PollsMixin(StoreBase):
             ),
         )
         await self._write_many(
-            "INSERT INTO poll_options (poll_id, persistent_id, position, text, voter_count)"
-            f" SELECT ?, ?, ?, ?, ? WHERE {_NOT_LATE}"
-            " ON CONFLICT (poll_id, persistent_id) DO UPDATE SET"
-            " voter_count = excluded.voter_count, text = excluded.text",
+            APPLY_POLL_OPTIONS,
             [(*row, *fresh) for row in _option_rows(state)],
         )
         counts = {option.persistent_id: option.voter_count for option in state.options}
         await self._write_one(
-            "INSERT OR REPLACE INTO snapshots (poll_id, minute, total, counts)"
-            f" SELECT ?, ?, ?, ? WHERE {_NOT_LATE}",
+            APPLY_POLL_SNAPSHOT,
             (state.poll_id, stamp // 60, state.total_voters, json.dumps(counts), *fresh),
         )
 
@@ -361,13 +351,13 @@ class PollsMixin(StoreBase):
         async with self.write() as conn:
             await conn.executemany(
                 "UPDATE polls SET is_closed = 1, updated_at = ? WHERE poll_id = ?",
-                [(now(), poll_id) for poll_id in poll_ids],
+                [(self.now(), poll_id) for poll_id in poll_ids],
             )
 
     async def expired_polls(self, at: int | None = None) -> list[PollRecord]:
         """Open polls whose close date has passed."""
         rows = await self._all(
             f"SELECT {_POLL_COLUMNS} FROM polls WHERE is_closed = 0 AND close_date <= ?",
-            (at if at is not None else now(),),
+            (at if at is not None else self.now(),),
         )
         return [_poll(row) for row in rows]

@@ -10,7 +10,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.base import GET_STATE, SET_STATE, StoreBase, now
+from storage.base import GET_STATE, StoreBase
+from storage.deferred import SET_STATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class SnapshotsMixin(StoreBase):
         Cheap: each tier only visits the polls updated since its previous pass, and for
         each of them the range of minutes between the previous pass and this one.
         """
-        minute = (at if at is not None else now()) // 60
+        minute = (at if at is not None else self.now()) // 60
         removed = 0
         for bucket, age in SNAPSHOT_TIERS:
             key = f"snapshots.thinned.{bucket}"

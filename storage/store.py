@@ -13,8 +13,9 @@ from typing import Any
 
 from storage.answers import AnswersMixin
 from storage.articles import ArticlesMixin
-from storage.base import GET_STATE, SET_STATE, StoreBase, now
+from storage.base import GET_STATE, StoreBase
 from storage.chats import ChatsMixin
+from storage.deferred import PRUNE_WEBHOOK_UPDATES, SET_STATE
 from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
 from storage.snapshots import SnapshotsMixin
@@ -38,6 +39,15 @@ class AuditEntry:
     target: str | None
     result: str
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """How many rows ``Store.prune`` deleted, table by table."""
+
+    sent: int
+    dead_letters: int
+    audit_log: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +92,12 @@ class Store(
         async with self.write() as conn:
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
-                (update_id, now()),
+                (update_id, self.now()),
             )
             return cursor.rowcount == 1
 
     async def prune_webhook_updates(self, older_than: int) -> None:
-        await self._write_one("DELETE FROM webhook_updates WHERE handled_at < ?", (older_than,))
+        await self._write_one(PRUNE_WEBHOOK_UPDATES, (older_than,))
 
     # -- dead letters -------------------------------------------------------------------
 
@@ -96,16 +106,37 @@ class Store(
         async with self.write() as conn:
             await conn.execute(
                 "INSERT INTO dead_letters (update_id, raw, error, created_at) VALUES (?, ?, ?, ?)",
-                (update_id, text, error[:4000], now()),
+                (update_id, text, error[:4000], self.now()),
             )
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters first."""
         rows = await self._all(
             "SELECT id, update_id, raw, error, created_at FROM dead_letters"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         return [DeadLetter(*row) for row in rows]
+
+    async def dead_letter(self, letter_id: int) -> DeadLetter | None:
+        row = await self._one(
+            "SELECT id, update_id, raw, error, created_at FROM dead_letters WHERE id = ?",
+            (letter_id,),
+        )
+        return None if row is None else DeadLetter(*row)
+
+    async def set_dead_letter_error(self, letter_id: int, error: str) -> None:
+        """Keep a dead letter with the error of its latest attempt."""
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE dead_letters SET error = ? WHERE id = ?", (error[:4000], letter_id)
+            )
+
+    async def drop_dead_letter(self, letter_id: int) -> bool:
+        """Delete a dead letter; False if there was none with that id."""
+        async with self.write() as conn:
+            cursor = await conn.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            return cursor.rowcount == 1
 
     # -- messages sent on behalf of an update -------------------------------------------
 
@@ -119,7 +150,7 @@ class Store(
             await conn.execute(
                 "INSERT OR REPLACE INTO sent (key, chat_id, message_id, sent_at)"
                 " VALUES (?, ?, ?, ?)",
-                (key, chat_id, message_id, now()),
+                (key, chat_id, message_id, self.now()),
             )
         await self.checkpoint()
 
@@ -138,7 +169,7 @@ class Store(
             await conn.execute(
                 "INSERT INTO audit_log (at, user_id, action, target, result, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (now(), user_id, action, target, result, detail),
+                (self.now(), user_id, action, target, result, detail),
             )
 
     async def audit_entries(self, limit: int = 20) -> list[AuditEntry]:
@@ -148,3 +179,18 @@ class Store(
             (limit,),
         )
         return [AuditEntry(*row) for row in rows]
+
+    # -- pruning ------------------------------------------------------------------------
+
+    async def prune(self, keep_seconds: int) -> Pruned:
+        """Delete ledger entries, dead letters and audit entries older than ``keep_seconds``.
+
+        The caller keeps the ledger (``sent``) at least as long as Telegram may deliver an
+        update again, or a replay would send its messages twice.
+        """
+        cutoff = self.now() - keep_seconds
+        async with self.write() as conn:
+            sent = await conn.execute("DELETE FROM sent WHERE sent_at < ?", (cutoff,))
+            dead = await conn.execute("DELETE FROM dead_letters WHERE created_at < ?", (cutoff,))
+            audit = await conn.execute("DELETE FROM audit_log WHERE at < ?", (cutoff,))
+        return Pruned(sent.rowcount, dead.rowcount, audit.rowcount)

@@ -16,17 +16,16 @@ import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.app import PTBApplication, build_application, running
 from bot.config import Config
-from bot.digests.commands import CLOCK_KEY
 from bot.flood import PRIVATE_CHAT_INTERVAL
 from bot.pump import UpdatePump
 from bot.sandbox import Sandbox, World
 from bot.services import Services
+from storage.clock import Clock
 from tests.cast import (
     ADMIN,
     ADMIN_RU,
@@ -127,23 +126,22 @@ async def bot_harness(
     sandbox: Sandbox,
     directory: Path,
     *,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     paused: bool = False,
     paced: bool = False,
     **sections: str,
 ) -> AsyncIterator[BotHarness]:
     """The real application with its services, talking to ``sandbox``.
 
-    ``clock`` replaces the digests' "now"; ``paused`` pauses the JobQueue, so that only
-    the test runs jobs. A private chat is paced as in production (3 messages at once, then
-    one a second: bot/flood.py) only when ``paced``: the flood tests ask for it."""
+    ``clock`` (e.g. a ``ManualClock``) replaces the system clock for the store and the bot;
+    ``paused`` pauses the JobQueue, so that only the test runs jobs. A private chat is paced
+    as in production (3 messages at once, then one a second: bot/flood.py) only when
+    ``paced``: the flood tests ask for it."""
     config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
     application = build_application(
         config, private_chat_interval=PRIVATE_CHAT_INTERVAL if paced else 0
     )
-    if clock is not None:
-        application.bot_data[CLOCK_KEY] = clock
-    async with running(application, config) as services:
+    async with running(application, config, clock=clock) as services:
         if paused and application.job_queue is not None:
             application.job_queue.scheduler.pause()
         pump = UpdatePump(application, services.store, timeout=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -87,16 +88,19 @@ def _config(tmp_path: Path) -> Path:
     return path
 
 
-async def test_cli_writes_the_same_csv_to_a_file(tmp_path: Path) -> None:
+async def test_cli_writes_the_chat_exports_bytes_to_a_file(tmp_path: Path) -> None:
     campaign_id = await _fill(tmp_path / "db.sqlite3")
     out = io.StringIO()
     async with await Store.open(tmp_path / "db.sqlite3") as store:
         await export.write_csv(store, campaign_id, out)
+        sent = await export.csv_bytes(store, campaign_id)  # what /export sends
+        assert await export.csv_bytes(store, 99) is None
+    assert sent is not None and sent == codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
     config = _config(tmp_path)
     target = tmp_path / "poll.csv"
     argv = ["export", "--config", str(config), "--campaign", str(campaign_id)]
     assert await _run([*argv, "--out", str(target)]) == 0
-    assert target.read_bytes().decode("utf-8") == out.getvalue()
+    assert target.read_bytes() == sent
     assert await _run(["export", "--config", str(config), "--campaign", "42"]) == 1
 
 
@@ -105,12 +109,14 @@ async def _run(argv: list[str]) -> int:
     return await asyncio.to_thread(main, argv)
 
 
-def test_cli_writes_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_to_stdout(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     campaign_id = asyncio.run(_fill(tmp_path / "db.sqlite3"))
     assert (
         main(["export", "--config", str(_config(tmp_path)), "--campaign", str(campaign_id)]) == 0
     )
-    lines = capsys.readouterr().out.splitlines()
+    data = capsysbinary.readouterr().out
+    assert data.startswith(codecs.BOM_UTF8)
+    lines = data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("kind,campaign_id,chat_id") and len(lines) == 12
 
 

@@ -1,66 +1,76 @@
-"""The message catalogue: every msgid in bot/ has a Russian translation that fits it.
+"""The message catalogues, extracted, translated and compiled as the README tells a translator.
 
-Msgids are extracted with Babel the way a translator's tool would (keywords ``_``, ``N_``,
-``translate`` with the msgid as its 2nd argument, ``ngettext``). Each source file and each
-.po file is its own test case, so a failure names the file to fix and lists every entry.
+The tests run the README's own ``pybabel extract`` (into a temporary file) and check, in turn:
+the committed template holds exactly the msgids the code uses, every catalogue was updated
+from it, every msgid has a Russian translation with the same placeholders (all three forms
+for a plural), and each committed ``.mo`` is what ``pybabel compile`` makes of its ``.po``.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import io
 import string
-from collections import defaultdict
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Message
-from babel.messages.extract import extract_from_dir
+from babel.messages.catalog import Catalog, Message
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from bot.texts import LOCALES_DIR, gettext_for
+from bot.texts import (
+    DOMAIN,
+    LOCALES_DIR,
+    SUPPORTED_LANGUAGES,
+    gettext_for,
+    ngettext_for,
+    translate_plural,
+)
 
-BOT = Path(__file__).resolve().parent.parent / "bot"
-KEYWORDS = {"_": None, "N_": None, "translate": (2,), "ngettext": (1, 2)}
-METHODS = [("sandbox/**.py", "ignore"), ("**.py", "python")]  # the emulator is not the bot
-RU_FILES = sorted((LOCALES_DIR / "ru" / "LC_MESSAGES").glob("*.po"))
+ROOT = Path(__file__).resolve().parent.parent
+BOT = ROOT / "bot"
+POT = LOCALES_DIR / f"{DOMAIN}.pot"
+# The README's "For translators" commands, run from the repository root.
+EXTRACT = (
+    "pybabel extract -F babel.cfg -k translate:2 -k translate_plural:2,3 --add-location file"
+    " --project pollbot -o bot/locales/messages.pot bot"
+)
+UPDATE = "pybabel update -i bot/locales/messages.pot -d bot/locales"
+COMPILE = "pybabel compile -d bot/locales --statistics"
+# The functions whose argument at this position is a msgid (translate(language, msgid, ...)).
+MSGID_ARGUMENTS = {"_": (0,), "N_": (0,), "ngettext": (0, 1), "translate": (1,)}
+MSGID_ARGUMENTS["translate_plural"] = (1, 2)
+CATALOGUES = {language: LOCALES_DIR / language / "LC_MESSAGES" for language in SUPPORTED_LANGUAGES}
+
+MsgId = str | tuple[str, ...]
 
 
-def _extracted() -> dict[str, list[tuple[str, int]]]:
-    """msgid -> where it is used (file relative to bot/, line)."""
-    found: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for filename, line, message, _comments, _context in extract_from_dir(
-        BOT, METHODS, keywords=KEYWORDS
-    ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found[msgid].append((filename, line))
-    return dict(found)
-
-
-USED = _extracted()
-SOURCES = sorted({filename for places in USED.values() for filename, _line in places})
-
-
-def _entries(path: Path) -> Iterator[Message]:
+def _read_po(path: Path, language: str | None = None) -> Catalog:
     with path.open("rb") as handle:
-        for entry in read_po(handle, locale="ru"):
-            if entry.id:
-                yield entry
+        return read_po(handle, locale=language)
 
 
-def merged_russian() -> dict[str, str]:
-    """msgid -> translation, merged over every ru .po file as bot/texts.py merges them."""
-    merged: dict[str, str] = {}
-    for po in RU_FILES:
-        # bot/texts.py skips plural entries too: an ngettext msgid shows up as missing
-        merged.update(
-            {
-                e.id: e.string
-                for e in _entries(po)
-                if isinstance(e.id, str) and isinstance(e.string, str) and e.string and not e.fuzzy
-            }
-        )
-    return merged
+def _extract() -> Catalog:
+    """The template the README's extract command makes of the code as it is now."""
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "messages.pot"
+        argv = EXTRACT.replace("bot/locales/messages.pot", str(output)).split()
+        argv.insert(1, "--quiet")
+        with contextlib.chdir(ROOT):
+            CommandLineInterface().run(argv)
+        return _read_po(output)
+
+
+def _entries(catalog: Catalog) -> Iterator[Message]:
+    return (message for message in catalog if message.id)
+
+
+EXTRACTED = _extract()
+SOURCES = sorted({filename for m in _entries(EXTRACTED) for filename, _line in m.locations})
 
 
 def placeholders(text: str) -> set[str]:
@@ -75,68 +85,129 @@ def placeholders(text: str) -> set[str]:
         return {f"<bad braces: {exc}>"}
 
 
-def _unused(msgid: str) -> str:
-    """Why a .po entry matches no extracted msgid: obsolete, or hidden from Babel."""
-    calls = (f"_({msgid!r}", f'_("{msgid}"')
-    for path in sorted(BOT.rglob("*.py")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if any(call in line for call in calls):
-                where = path.relative_to(BOT.parent)
-                return (
-                    f"used at {where}:{number} where Babel cannot extract it (inside an f-string?)"
-                )
-    return "obsolete (no longer used in bot/)"
+def _russian_problem(message: Message, russian: Message | None) -> str | None:
+    """What is wrong with the Russian translation of an extracted message, if anything."""
+    if russian is None or russian.fuzzy:
+        return "no Russian translation" if russian is None else "fuzzy Russian translation"
+    if isinstance(message.id, str):
+        if not isinstance(russian.string, str) or not russian.string.strip():
+            return "no Russian translation"
+        if placeholders(russian.string) != placeholders(message.id):
+            return f"placeholders differ: {russian.string!r}"
+        return None
+    forms = russian.string if isinstance(russian.string, tuple) else (russian.string,)
+    if len(forms) != 3 or not all(form.strip() for form in forms):
+        return f"a plural needs 3 Russian forms (1, 2, 5), not {forms!r}"
+    wrong = [form for form in forms if placeholders(form) != placeholders(message.id[1])]
+    return f"placeholders differ: {wrong!r}" if wrong else None
 
 
-def test_msgids_are_found_and_translated_at_run_time() -> None:
-    refusal = "Sorry, only the bot's admins can do that."
-    assert refusal in USED
-    assert gettext_for("ru")(refusal) == merged_russian()[refusal] != refusal
-    assert {"admin/commands.py", "app.py", "admin/chats.py", "admin/auth.py"} <= set(SOURCES)
+def test_the_readme_gives_the_commands_these_tests_check() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [c for c in (EXTRACT, UPDATE, COMPILE) if c not in readme] == []
+
+
+def test_the_template_holds_exactly_the_msgids_of_the_code() -> None:
+    fresh = {m.id for m in _entries(EXTRACTED)}
+    committed = {m.id for m in _entries(_read_po(POT))}
+    assert (sorted(map(str, fresh - committed)), sorted(map(str, committed - fresh))) == (
+        [],
+        [],
+    ), f"new msgids, then msgids no longer used: run `{EXTRACT}` and `{UPDATE}`"
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_each_catalogue_was_updated_from_the_template(language: str) -> None:
+    template = {m.id for m in _entries(_read_po(POT))}
+    catalogue = {m.id for m in _entries(_read_po(CATALOGUES[language] / f"{DOMAIN}.po"))}
+    assert (sorted(map(str, template - catalogue)), sorted(map(str, catalogue - template))) == (
+        [],
+        [],
+    ), f"missing, then obsolete entries: run `{UPDATE}`"
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_every_msgid_has_a_russian_translation_with_the_same_placeholders(
     source: str,
 ) -> None:
-    russian_of = merged_russian()
-    missing: list[str] = []
-    mismatched: list[str] = []
-    for msgid, places in sorted(USED.items()):
-        lines = sorted(line for filename, line in places if filename == source)
-        if not lines:
-            continue
-        where = f"bot/{source}:{lines[0]}"
-        russian = russian_of.get(msgid, "")
-        if not russian.strip():
-            missing.append(f"{where}: {msgid!r}")
-        elif placeholders(russian) != placeholders(msgid):
-            mismatched.append(f"{where}: {msgid!r} -> {russian!r}")
-    problems = [f"no Russian translation: {m}" for m in missing]
-    problems += [f"placeholders differ: {m}" for m in mismatched]
+    russian = _read_po(CATALOGUES["ru"] / f"{DOMAIN}.po", "ru")
+    assert russian.num_plurals == 3
+    problems = [
+        f"{source}: {problem}: {message.id!r}"
+        for message in _entries(EXTRACTED)
+        if source in (filename for filename, _line in message.locations)
+        if (problem := _russian_problem(message, russian.get(message.id))) is not None
+    ]
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("po", RU_FILES, ids=lambda path: path.name)
-def test_no_po_entry_is_obsolete_or_conflicting(po: Path) -> None:
-    others = {
-        entry.id: (other.name, entry.string)
-        for other in RU_FILES
-        if other != po
-        for entry in _entries(other)
+def _compiled(catalog: Catalog) -> dict[MsgId, MsgId]:
+    """msgid -> translation (a tuple of forms for a plural) of a catalogue read from a .mo."""
+
+    def plain(text: str | list[str] | tuple[str, ...]) -> MsgId:
+        return text if isinstance(text, str) else tuple(text)
+
+    return {plain(m.id): plain(m.string) for m in catalog if m.id}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_the_committed_mo_is_compiled_from_the_po(language: str) -> None:
+    directory = CATALOGUES[language]
+    buffer = io.BytesIO()
+    write_mo(buffer, _read_po(directory / f"{DOMAIN}.po", language))  # as pybabel compile does
+    buffer.seek(0)
+    with (directory / f"{DOMAIN}.mo").open("rb") as handle:
+        committed = read_mo(handle)
+    fresh = read_mo(buffer)
+    assert committed.plural_forms == fresh.plural_forms
+    assert _compiled(committed) == _compiled(fresh), f"stale .mo: run `{COMPILE}`"
+
+
+def test_texts_come_from_the_compiled_catalogue() -> None:
+    refusal = "Sorry, only the bot's admins can do that."
+    russian = _read_po(CATALOGUES["ru"] / f"{DOMAIN}.po", "ru")[refusal]
+    assert russian is not None
+    assert gettext_for("ru")(refusal) == russian.string != refusal
+    assert gettext_for("en")(refusal) == gettext_for("de-AT")(refusal) == refusal
+    assert {"admin/commands.py", "app.py", "admin/chats.py", "admin/auth.py"} <= {
+        source.removeprefix("bot/") for source in SOURCES
     }
-    problems: list[str] = []
-    for entry in _entries(po):
-        where = f"{po.name}:{entry.lineno}"
-        msgid = entry.id if isinstance(entry.id, str) else entry.id[0]
-        if msgid not in USED:
-            problems.append(f"{where}: {_unused(msgid)}: {msgid!r}")
-        elif not entry.string or entry.fuzzy:
-            problems.append(f"{where}: empty or fuzzy translation: {entry.id!r}")
-        elif entry.id in others and others[entry.id][1] != entry.string:
-            name, string_there = others[entry.id]
-            problems.append(
-                f"{where}: translated differently in {name}: {entry.id!r}: "
-                f"{entry.string!r} here, {string_there!r} there"
-            )
-    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("n", "english", "russian"),
+    [
+        (1, "1 voter", "1 голос"),
+        (2, "2 voters", "2 голоса"),
+        (5, "5 voters", "5 голосов"),
+        (11, "11 voters", "11 голосов"),
+        (14, "14 voters", "14 голосов"),
+        (21, "21 voters", "21 голос"),
+        (22, "22 voters", "22 голоса"),
+        (0, "0 voters", "0 голосов"),
+    ],
+)
+def test_a_count_agrees_with_its_noun(n: int, english: str, russian: str) -> None:
+    assert translate_plural("en", "{n} voter", "{n} voters", n) == english
+    assert translate_plural("ru", "{n} voter", "{n} voters", n) == russian
+    chat = ngettext_for("ru")("{chat}: {n} voter", "{chat}: {n} voters", n)
+    assert chat.format(chat="Chat", n=n) == f"Chat: {russian}"
+
+
+def _hidden_msgids(path: Path) -> Iterator[str]:
+    """Calls whose msgid Babel cannot extract: an f-string, a concatenation, a method call."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        for position in MSGID_ARGUMENTS.get(node.func.id, ()):
+            argument = node.args[position] if position < len(node.args) else None
+            if isinstance(argument, ast.JoinedStr | ast.BinOp) or (
+                isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute)
+            ):
+                yield f"bot/{path.relative_to(BOT)}:{node.lineno}: {node.func.id}(...)"
+
+
+def test_no_msgid_is_hidden_from_extraction() -> None:
+    sources = sorted(p for p in BOT.rglob("*.py") if "sandbox" not in p.relative_to(BOT).parts)
+    assert [hidden for path in sources for hidden in _hidden_msgids(path)] == []

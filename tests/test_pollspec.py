@@ -14,8 +14,17 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import BaseRequest, RequestData
 
+from bot.polls import newpoll
 from bot.polls import spec as pollspec
-from bot.polls.spec import ContentError, PollSpec, send_kwargs, spec_from_mapping, validate
+from bot.polls.spec import (
+    ContentError,
+    PollSpec,
+    parse_duration,
+    parse_moment,
+    send_kwargs,
+    spec_from_mapping,
+    validate,
+)
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GOOD = PollSpec(question="Which lineup?", options=("EVs", "Partner cars", "Both"))
@@ -232,11 +241,54 @@ def test_spec_from_mapping_reads_a_full_table() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"), [(90, 90), ("2d", 172800), ("12h", 43200), ("30m", 1800)]
+    ("value", "seconds"),
+    [
+        (90, 90),
+        ("2d", 172800),
+        ("12h", 43200),
+        ("30m", 1800),
+        # the forms /newpoll reads: one parser serves both
+        ("90", 90),
+        ("1d 12h", 129600),
+        ("2Д 3ч", 2 * 86400 + 3 * 3600),
+        ("10min", 600),
+    ],
 )
 def test_open_period_forms(value: object, seconds: int) -> None:
     spec = spec_from_mapping({"question": "Q", "options": ["a"], "open_period": value}, "f")
     assert spec.open_period == seconds
+    if isinstance(value, str):
+        request = newpoll.parse(f"Q | a | b | period={value.replace(' ', '')}", UTC)
+        assert request.problems == () and request.spec.open_period == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "2x", "2d soon", "d", "-5"])
+def test_unreadable_durations(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-01T18:00:00+03:00", datetime(2026, 12, 1, 15, tzinfo=UTC)),
+        ("2026-12-01 18:00+03:00", datetime(2026, 12, 1, 15, tzinfo=UTC)),
+        ("01.12.2026 18:00+0300", datetime(2026, 12, 1, 15, tzinfo=UTC)),
+        ("2026-12-01T18:00", datetime(2026, 12, 1, 18)),
+        ("01.12.2026 18:00", datetime(2026, 12, 1, 18)),
+        ("01.12.2026", datetime(2026, 12, 1)),
+        ("tomorrow", None),
+        ("32.12.2026", None),
+    ],
+)
+def test_one_date_parser(text: str, expected: datetime | None) -> None:
+    assert parse_moment(text) == expected
+
+
+def test_an_article_close_date_may_be_written_as_in_newpoll_but_with_an_offset() -> None:
+    table = {"question": "Q", "options": ["a"], "close_date": "01.12.2026 18:00+0300"}
+    assert spec_from_mapping(table, "f").close_date == datetime(2026, 12, 1, 15, tzinfo=UTC)
+    with pytest.raises(ContentError, match=r"^f: poll\.close_date: must be an ISO 8601"):
+        spec_from_mapping({**table, "close_date": "01.12.2026 18:00"}, "f")
 
 
 def test_close_date_needs_an_offset() -> None:

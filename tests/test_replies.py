@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.replies import pack
+from bot.split import pack
 from bot.texts import telegram_length
 
 # Lines of at most 50 UTF-16 units: each fits a 60-unit message on its own.

@@ -8,7 +8,6 @@ the admins are told once, not at every post.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 
-from bot.config import USERNAME_RE
+from bot.config import is_chat_ref
 from bot.services import Services, services
 from bot.texts import N_, Problem, translate
 from storage import Store
@@ -35,7 +34,6 @@ from storage.chats import ChatRecord
 
 log = logging.getLogger(__name__)
 
-_CHAT_ID_RE = re.compile(r"^-\d{1,20}$")  # a channel or group id (private ones are positive)
 Context = CallbackContext[Any, Any, Any, Any]
 
 
@@ -58,11 +56,6 @@ class TargetError(Exception):
         super().__init__(f"{ref}: {problem.message}")
         self.ref = ref
         self.problem = problem
-
-
-def is_chat_ref(token: str) -> bool:
-    """``@username`` or the (negative) id of a channel or group."""
-    return bool(USERNAME_RE.match(token) or _CHAT_ID_RE.match(token))
 
 
 def split_targets(args: Sequence[str]) -> tuple[list[str], list[str]]:

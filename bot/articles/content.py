@@ -9,7 +9,7 @@ A file in the content directory (``bot/articles/seed/`` by default) looks like t
     lead = "..."                 # optional; default: the first paragraph of the body
     body = '''...'''             # paragraphs separated by blank lines
     summary = ["...", "..."]     # optional hand-written summary, 3-5 short points
-    [poll]                       # optional; keys as in pollspec.spec_from_mapping
+    [poll]                       # optional; keys as in spec.PollTable
     question = "..."
     options = ["...", "..."]
     [translations.ru]            # optional, per language: title, lead, body, summary, poll
@@ -18,8 +18,10 @@ A file in the content directory (``bot/articles/seed/`` by default) looks like t
     question = "..."             # description; the other settings come from [poll]
     options = ["...", "..."]
 
-Single line breaks inside a paragraph are joined with spaces. ``Library.load`` reports every
-mistake as a ContentError (file, field, message) and keeps loading the other files.
+Single line breaks inside a paragraph are joined with spaces. msgspec checks each file's
+shape (``_ArticleFile``: types, required and unknown keys), ``_read_article`` the rules
+between fields. ``Library.load`` reports the mistakes as ContentErrors (file, field,
+message; a file of the wrong shape has one) and keeps loading the other files.
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from bot.articles import summary as summaries
 from bot.polls.spec import ContentError as ContentError  # raised by the loader: re-exported
 from bot.polls.spec import PollSpec, spec_from_mapping, validate
 from bot.texts import SUPPORTED_LANGUAGES, normalize_language, telegram_length
+from bot.validation import shaped
+
+T = TypeVar("T")
 
 ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_SUMMARY_POINTS = 8
@@ -144,7 +151,7 @@ class Library:
         moment = now or datetime.now(UTC)
         folder = Path(directory)
         if not folder.is_dir():
-            return cls(errors=(ContentError(str(folder), "", "no such directory"),))
+            return cls(errors=(ContentError("no such directory", path=str(folder)),))
         articles: dict[str, Article] = {}
         errors: list[ContentError] = []
         where: dict[str, Path] = {}
@@ -152,7 +159,7 @@ class Library:
             article, problems = _read_article(path, moment)
             if article is not None and article.id in articles:
                 message = f"the id {article.id!r} is already used by {where[article.id].name}"
-                problems.append(ContentError(str(path), "id", message))
+                problems.append(ContentError(message, path=str(path), field="id"))
             errors += problems
             if article is not None and not problems:
                 articles[article.id] = article
@@ -165,13 +172,44 @@ class Library:
 
 # ---------------------------------------------------------------- reading one file
 
-_TOP_KEYS = {"id", "title", "language", "source_url", "lead", "body", "summary", "poll"}
-_TRANSLATION_KEYS = {"title", "lead", "body", "summary", "poll"}
-_TRANSLATED_POLL_KEYS = {"question", "options", "explanation", "description"}
+
+class _Table(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A table of an article file: unknown keys are mistakes."""
+
+
+class _ArticleFile(_Table, frozen=True):
+    """The shape of an article file; ``_read_article`` checks the rest."""
+
+    id: str
+    title: str
+    language: str
+    body: str
+    source_url: str | None = None
+    lead: str | None = None
+    summary: list[str] | None = None
+    poll: dict[str, Any] | None = None  # read by spec_from_mapping
+    translations: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+
+
+class _TranslationFile(_Table, frozen=True):
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    summary: list[str] | None = None
+    poll: dict[str, Any] | None = None
+
+
+class _PollTexts(_Table, frozen=True):
+    """A translated [poll]: only its texts; the other settings come from the original."""
+
+    question: str
+    options: list[str]
+    explanation: str | None = None
+    description: str | None = None
 
 
 class _Reader:
-    """Checks the fields of one file, collecting a ContentError per mistake."""
+    """Checks the rules of one file's fields, collecting a ContentError per mistake."""
 
     def __init__(self, path: Path, now: datetime) -> None:
         self.path = str(path)
@@ -179,35 +217,23 @@ class _Reader:
         self.errors: list[ContentError] = []
 
     def fail(self, name: str, message: str) -> None:
-        self.errors.append(ContentError(self.path, name, message))
+        self.errors.append(ContentError(message, path=self.path, field=name))
 
-    def unknown(self, data: Mapping[str, Any], known: set[str], prefix: str) -> None:
-        for key in sorted(set(data) - known):
-            self.fail(prefix + key, f"unknown key {key!r}; known keys: {', '.join(sorted(known))}")
-
-    def text(
-        self, data: Mapping[str, Any], key: str, name: str, *, required: bool, limit: int = 0
-    ) -> str | None:
-        value = data.get(key)
+    def text(self, value: str | None, name: str, *, limit: int = 0) -> str | None:
         if value is None:
-            if required:
-                self.fail(name, "missing: every article needs it")
             return None
-        if not isinstance(value, str) or not value.strip():
+        if not value.strip():
             self.fail(name, "must be a non-empty string")
             return None
         if limit and telegram_length(value.strip()) > limit:
             self.fail(name, f"is {telegram_length(value.strip())} characters; at most {limit}")
         return _unwrap(value)
 
-    def points(self, data: Mapping[str, Any], name: str) -> tuple[str, ...]:
-        value = data.get("summary")
+    def points(self, value: list[str] | None, name: str) -> tuple[str, ...]:
         if value is None:
             return ()
-        if (
-            not isinstance(value, list)
-            or not 1 <= len(value) <= MAX_SUMMARY_POINTS
-            or not all(isinstance(p, str) and 0 < len(p.strip()) <= MAX_POINT for p in value)
+        if not 1 <= len(value) <= MAX_SUMMARY_POINTS or not all(
+            0 < len(p.strip()) <= MAX_POINT for p in value
         ):
             self.fail(
                 name, f"must be 1 to {MAX_SUMMARY_POINTS} points of 1-{MAX_POINT} characters"
@@ -215,15 +241,16 @@ class _Reader:
             return ()
         return tuple(_unwrap(p) for p in value)
 
-    def poll(self, data: Any, name: str, keys: set[str] | None = None) -> PollSpec | None:
-        """Parse a poll table (only ``keys`` if given); Telegram's rules come in ``checked``."""
+    def shaped(self, data: Mapping[str, Any], kind: type[T], name: str) -> T | None:
+        try:
+            return shaped(data, kind, path=self.path, prefix=name, error=ContentError)
+        except ContentError as error:
+            self.errors.append(error)
+            return None
+
+    def poll(self, data: Mapping[str, Any] | None, name: str) -> PollSpec | None:
+        """Parse a poll table; Telegram's rules come in ``checked``."""
         if data is None:
-            return None
-        if not isinstance(data, dict):
-            self.fail(name, f"must be a table: [{name}]")
-            return None
-        if keys is not None and set(data) - keys:
-            self.unknown(data, keys, name + ".")
             return None
         try:
             return spec_from_mapping(data, self.path, field=name)
@@ -246,66 +273,61 @@ def _read_article(path: Path, now: datetime) -> tuple[Article | None, list[Conte
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         reader.fail("", f"cannot read the file as TOML: {error}")
         return None, reader.errors
-    reader.unknown(data, _TOP_KEYS | {"translations"}, "")
-    article_id = reader.text(data, "id", "id", required=True)
+    raw = reader.shaped(data, _ArticleFile, "")
+    if raw is None:
+        return None, reader.errors
+    article_id = reader.text(raw.id, "id")
     if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
         reader.fail("id", "use 1-40 of a-z, 0-9 and '-', starting with a letter or digit")
-    language = data.get("language")
-    if language not in SUPPORTED_LANGUAGES:
+    if raw.language not in SUPPORTED_LANGUAGES:
         reader.fail("language", f"must be one of: {', '.join(SUPPORTED_LANGUAGES)}")
-    title = reader.text(data, "title", "title", required=True, limit=MAX_TITLE)
-    body = reader.text(data, "body", "body", required=True)
-    source_url = reader.text(data, "source_url", "source_url", required=False)
+    source_url = reader.text(raw.source_url, "source_url")
     if source_url is not None and not re.fullmatch(r"https?://\S+", source_url):
         reader.fail("source_url", "must be an http:// or https:// address")
     article = Article(
         id=article_id or "",
-        title=title or "",
-        language=str(language),
-        body=body or "",
-        lead=reader.text(data, "lead", "lead", required=False),
+        title=reader.text(raw.title, "title", limit=MAX_TITLE) or "",
+        language=raw.language,
+        body=reader.text(raw.body, "body") or "",
+        lead=reader.text(raw.lead, "lead"),
         source_url=source_url,
-        summary=reader.points(data, "summary"),
-        poll=reader.checked(reader.poll(data.get("poll"), "poll"), "poll"),
+        summary=reader.points(raw.summary, "summary"),
+        poll=reader.checked(reader.poll(raw.poll, "poll"), "poll"),
     )
-    translations = _read_translations(reader, data.get("translations"), article)
+    translations = _read_translations(reader, raw.translations, article)
     if reader.errors:
         return (article if article_id else None), reader.errors
     return replace(article, translations=MappingProxyType(translations)), reader.errors
 
 
-def _read_translations(reader: _Reader, data: Any, article: Article) -> dict[str, Translation]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        reader.fail("translations", "must be a table: [translations.<language>]")
-        return {}
+def _read_translations(
+    reader: _Reader, tables: Mapping[str, Mapping[str, Any]], article: Article
+) -> dict[str, Translation]:
     result: dict[str, Translation] = {}
-    for lang, fields in data.items():
+    for lang, table in tables.items():
         prefix = f"translations.{lang}"
         if lang not in SUPPORTED_LANGUAGES or lang == article.language:
             others = [code for code in SUPPORTED_LANGUAGES if code != article.language]
             reader.fail(prefix, f"the language must be one of: {', '.join(others)}")
             continue
-        if not isinstance(fields, dict):
-            reader.fail(prefix, f"must be a table: [{prefix}]")
+        fields = reader.shaped(table, _TranslationFile, prefix)
+        if fields is None:
             continue
-        reader.unknown(fields, _TRANSLATION_KEYS, prefix + ".")
         result[lang] = Translation(
-            title=reader.text(fields, "title", f"{prefix}.title", required=False, limit=MAX_TITLE),
-            lead=reader.text(fields, "lead", f"{prefix}.lead", required=False),
-            body=reader.text(fields, "body", f"{prefix}.body", required=False),
-            summary=reader.points(fields, f"{prefix}.summary"),
-            poll=_translated_poll(reader, fields.get("poll"), article.poll, f"{prefix}.poll"),
+            title=reader.text(fields.title, f"{prefix}.title", limit=MAX_TITLE),
+            lead=reader.text(fields.lead, f"{prefix}.lead"),
+            body=reader.text(fields.body, f"{prefix}.body"),
+            summary=reader.points(fields.summary, f"{prefix}.summary"),
+            poll=_translated_poll(reader, fields.poll, article.poll, f"{prefix}.poll"),
         )
     return result
 
 
 def _translated_poll(
-    reader: _Reader, data: Any, original: PollSpec | None, name: str
+    reader: _Reader, data: Mapping[str, Any] | None, original: PollSpec | None, name: str
 ) -> PollSpec | None:
     """The original poll with translated texts; every other setting stays as in [poll]."""
-    texts = reader.poll(data, name, _TRANSLATED_POLL_KEYS)
+    texts = None if data is None else reader.shaped(data, _PollTexts, name)
     if texts is None:
         return None
     if original is None:
@@ -318,7 +340,7 @@ def _translated_poll(
     spec = replace(
         original,
         question=texts.question,
-        options=texts.options,
+        options=tuple(texts.options),
         explanation=texts.explanation or original.explanation,
         description=texts.description or original.description,
     )

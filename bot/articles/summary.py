@@ -20,6 +20,8 @@ from sumy.nlp.stemmers import Stemmer  # type: ignore[import-untyped]
 from sumy.summarizers.lex_rank import LexRankSummarizer  # type: ignore[import-untyped]
 from sumy.utils import get_stop_words  # type: ignore[import-untyped]
 
+from bot import split
+
 # Telegram language code -> the language name sumy and pysbd understand.
 LANGUAGES = {"en": "english", "ru": "russian"}
 
@@ -68,33 +70,8 @@ def split_to_fit(
 
     Joining the pieces with spaces gives the text back (up to whitespace).
     """
-    if measure(text) <= limit:
-        return [text]
-    parts = split_sentences(text, language)
-    if len(parts) <= 1:
-        parts = text.split()
-    if len(parts) > 1:
-        pieces = [
-            p for part in parts for p in split_to_fit(part, limit, language, measure=measure)
-        ]
-        return _pack(pieces, limit, measure)
-    chunks: list[str] = []
-    for char in text:
-        if chunks and measure(chunks[-1] + char) <= limit:
-            chunks[-1] += char
-        else:
-            chunks.append(char)
-    return chunks
-
-
-def _pack(pieces: list[str], limit: int, measure: Callable[[str], int]) -> list[str]:
-    packed: list[str] = []
-    for piece in pieces:
-        if packed and measure(packed[-1]) + 1 + measure(piece) <= limit:
-            packed[-1] += " " + piece
-        else:
-            packed.append(piece)
-    return packed
+    sentences: split.Level = (lambda part: split_sentences(part, language), " ")
+    return split.cut(text, limit, levels=(sentences, split.WORDS), measure=measure)
 
 
 def summarize(

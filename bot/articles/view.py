@@ -11,7 +11,7 @@ from telegram.constants import MessageLimit
 
 from bot.articles import summary as summaries
 from bot.articles.content import ARTICLE_ID, Library, LocalizedArticle
-from bot.replies import pack
+from bot.split import pack
 from bot.texts import bold, escape, gettext_for, link, telegram_length
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)

@@ -2,6 +2,8 @@
 
 Say something as a user, vote as a user, list polls, show a chat. The sandbox's address
 comes from ``--url``, ``POLLBOT_SANDBOX_URL`` or the file ``pollbot demo --keep`` writes.
+``pollbot`` builds this parser for every command, so the sandbox is imported only when
+one of these actions runs: ``pollbot run`` never loads it.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.demo.transcript import WIDTH
-from bot.sandbox import SandboxClient, SandboxError
+if TYPE_CHECKING:
+    from bot.sandbox import SandboxClient
 
 URL_ENV = "POLLBOT_SANDBOX_URL"
 DEFAULT_URL_FILE = Path("pollbot-demo") / "sandbox.url"
@@ -41,17 +44,22 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.sandbox import SandboxError
+
     url = args.url or os.environ.get(URL_ENV) or _url_from_file()
     if not url:
-        print("pollbot sandbox: no sandbox address: start `pollbot demo --keep`, or pass --url")
+        print(
+            "pollbot sandbox: no sandbox address: start `pollbot demo --keep`, or pass --url",
+            file=sys.stderr,
+        )
         return 2
     try:
         print(asyncio.run(_act(url, args)))
     except SandboxError as exc:
-        print(f"pollbot sandbox: {exc}")
+        print(f"pollbot sandbox: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"pollbot sandbox: cannot reach {url}: {exc}")
+        print(f"pollbot sandbox: cannot reach {url}: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -61,6 +69,8 @@ def _url_from_file() -> str | None:
 
 
 async def _act(url: str, args: argparse.Namespace) -> str:
+    from bot.sandbox import SandboxClient
+
     async with SandboxClient(url) as client:
         if args.action == "say":
             await client.send(args.user, " ".join(args.text), args.chat)
@@ -75,6 +85,8 @@ async def _act(url: str, args: argparse.Namespace) -> str:
 
 
 async def _show(client: SandboxClient, chat: str, last: int = 0) -> str:
+    from bot.demo.transcript import WIDTH
+
     data = await client.chat(int(chat) if chat.lstrip("-").isdigit() else chat)
     lines = []
     for message in data["messages"][-last:]:

@@ -9,9 +9,9 @@ says is bot/digest_compose.py; when it is due is bot/schedules.py. Commands: /di
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Chat, Update
@@ -32,19 +32,10 @@ log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
-Clock = Callable[[], datetime]
-
-CLOCK_KEY = "pollbot.digests.clock"  # bot_data: a Clock replacing the real one (tests)
 BAD_DEFAULT_TARGET = N_(
     "The digest target {target} in the config ([digest] target) cannot be used: {reason}. "
     "Scheduled digests keep their previous target until it is fixed."
 )
-
-
-def clock_of(application: PTBApplication) -> datetime:
-    """Now, as the digests see it (tests put a fake clock in bot_data)."""
-    fake = application.bot_data.get(CLOCK_KEY)
-    return fake() if callable(fake) else datetime.now(UTC)
 
 
 # -- schedules: jobs, catch-up, the default from the config -----------------------------
@@ -77,7 +68,7 @@ async def run_due_digest(context: Context) -> None:
     schedule = await svc.store.schedule(schedule_id) if isinstance(schedule_id, int) else None
     if schedule is None:  # removed meanwhile
         return
-    now = clock_of(context.application)
+    now = svc.clock.utc()
     due = _missed(schedule, now, max(_grace(svc), timedelta(minutes=1)))
     if due is None:
         log.warning("schedule %s ran at %s with nothing due", schedule.id, now)
@@ -176,7 +167,7 @@ async def on_startup(application: Any) -> None:
     """Register the stored schedules with the JobQueue and send missed digests."""
     context: Context = CallbackContext(application)
     svc = of_app(application)
-    now = clock_of(application)
+    now = svc.clock.utc()
     await sync_default_schedule(context, now)
     for schedule in await svc.store.schedules():
         _register(application, svc, schedule)
@@ -239,7 +230,7 @@ async def add_schedule(update: Update, context: Context) -> None:
     _ = gettext_for(user.language_code)
     words = (message.text or "").split(maxsplit=1)
     text = words[1] if len(words) > 1 else ""
-    now = clock_of(context.application)
+    now = svc.clock.utc()
     try:
         request = schedules.parse_request(text)
         zone = request.zone or _default_zone(svc)
@@ -270,7 +261,7 @@ async def list_schedules(update: Update, context: Context) -> None:
     """List the digest schedules with their next run, each in its own time zone."""
     user = update.effective_user
     _ = gettext_for(user.language_code if user else None)
-    now = clock_of(context.application)
+    now = services(context).clock.utc()
     found = await services(context).store.schedules()
     if not found:
         text = _("No digest schedules yet. Add one: {example}")
@@ -330,7 +321,7 @@ async def digest_now(update: Update, context: Context) -> None:
         await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
         await reply_once(update, context, exc.render(user.language_code), what="digest")
         return
-    now = clock_of(context.application)
+    now = svc.clock.utc()
     request = DigestRequest(
         None, where.chat_id, where.language, schedules.zone(_default_zone(svc)), now, now
     )

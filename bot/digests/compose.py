@@ -23,9 +23,18 @@ from bot.admin.chats import failure_reason, note_failure
 from bot.digests import schedules
 from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
 from bot.polls.results import CampaignResult, combined, option_key
-from bot.replies import pack
 from bot.services import services
-from bot.texts import Gettext, bar, bold, escape, gettext_for, percent, telegram_length
+from bot.split import pack
+from bot.texts import (
+    Gettext,
+    bar,
+    bold,
+    escape,
+    gettext_for,
+    percent,
+    telegram_length,
+    translate_plural,
+)
 from storage import Store
 from storage.chats import ChatRecord
 from storage.digests import DigestItem
@@ -156,16 +165,17 @@ def render(digest: Digest) -> tuple[str, list[str]]:
         open=opened, closed=len(digest.campaigns) - opened
     )
     header = f"🗞 {title}\n{counts}"
-    blocks = [_block(c, digest.compared, _) for c in digest.campaigns]
+    blocks = [_block(c, digest.compared, request.language) for c in digest.campaigns]
     return header, blocks or [_("No open polls, and none closed since the last digest.")]
 
 
-def _block(item: CampaignDigest, compared: bool, _: Gettext) -> str:
+def _block(item: CampaignDigest, compared: bool, language: str | None) -> str:
+    _ = gettext_for(language)
     result, previous = item.result, item.previous
     state = _("closed") if result.is_closed else _("open")
     if compared and previous is None:
         state += " · " + _("new")
-    voters = _("{n} voters").format(n=result.total_voters)
+    voters = translate_plural(language, "{n} voter", "{n} voters", result.total_voters)
     if previous is not None:
         voters += " " + _delta(result.total_voters - previous.total, _)
     lines = [

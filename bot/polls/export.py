@@ -13,18 +13,19 @@ One table; the ``kind`` column says what a row is:
 Columns: kind, campaign_id, chat_id, chat, poll_id, position (0-based, as Telegram's
 option_ids), persistent_id, option, votes, total_voters, closed, voter, voter_is_chat.
 Texts starting with = + - @ get a leading ' so that spreadsheets do not run them as
-formulas (a chat's own @username is left as is). ``/export`` sends the file as a
-document (UTF-8 with a BOM, which spreadsheets need for Cyrillic); ``pollbot export``
-writes it to a file or to stdout.
+formulas (a chat's own @username is left as is). The file is UTF-8 with a BOM, which
+spreadsheets need for Cyrillic: ``/export`` sends it as a document, ``pollbot export``
+writes the same bytes to a file or to stdout.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from telegram import InputFile, Message, Update
 from telegram.ext import ContextTypes
@@ -137,12 +138,27 @@ async def write_csv(store: Store, campaign_id: int, out: TextIO) -> bool:
     return True
 
 
+async def write_file(store: Store, campaign_id: int, out: BinaryIO) -> bool:
+    """Write the CSV file of both ``/export`` and ``pollbot export`` to ``out``: UTF-8 with
+    a byte-order mark, which spreadsheets need for Cyrillic. False (nothing written) if
+    there is no such campaign; the rows are streamed, as by ``write_csv``."""
+    if await store.campaign(campaign_id) is None:
+        return False
+    out.write(codecs.BOM_UTF8)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        return await write_csv(store, campaign_id, text)
+    finally:
+        text.flush()
+        text.detach()  # ``out`` stays open: it belongs to the caller
+
+
 async def csv_bytes(store: Store, campaign_id: int) -> bytes | None:
-    """The CSV as a file for spreadsheets (UTF-8 with a BOM), or None without a campaign."""
-    buffer = io.StringIO()
-    if not await write_csv(store, campaign_id, buffer):
+    """The CSV file as bytes (see ``write_file``), or None without a campaign."""
+    buffer = io.BytesIO()
+    if not await write_file(store, campaign_id, buffer):
         return None
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return buffer.getvalue()
 
 
 @admin_or_chat_admin
@@ -179,9 +195,10 @@ async def export_to(config: Config, campaign_id: int, out: Path | None) -> int:
             print(f"pollbot: no poll #{campaign_id} in {config.storage.path}", file=sys.stderr)
             return 1
         if out is None:
-            await write_csv(store, campaign_id, sys.stdout)
+            sys.stdout.flush()
+            await write_file(store, campaign_id, sys.stdout.buffer)
             return 0
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            await write_csv(store, campaign_id, handle)
+        with out.open("wb") as handle:
+            await write_file(store, campaign_id, handle)
     print(f"poll #{campaign_id} exported to {out}", file=sys.stderr)
     return 0

@@ -24,8 +24,9 @@ from typing import Any
 from telegram.ext import CallbackContext
 
 from bot.admin.auth import may_manage, target_refs
-from bot.admin.chats import Target, is_chat_ref, resolve_all
-from bot.polls.spec import PUBLIC_IN_CHANNEL, PollSpec, validate
+from bot.admin.chats import Target, resolve_all
+from bot.config import is_chat_ref
+from bot.polls.spec import PUBLIC_IN_CHANNEL, PollSpec, parse_duration, parse_moment, validate
 from bot.texts import N_, Gettext, Problem, escape, gettext_for
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -76,25 +77,8 @@ _KEYS: dict[str, frozenset[str]] = {
 _TEXT_KEYS = ("desc", "why")
 _PAIR = re.compile(r"([^\s=]+)\s*=\s*")
 _QUOTED = re.compile(r'"([^"]*)"|«([^»]*)»|“([^”]*)”|„([^“”]*)[“”]')
-_DURATION = re.compile(r"(\d+)\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
-_UNITS = {
-    "d": 86400,
-    "д": 86400,
-    "дн": 86400,
-    "h": 3600,
-    "ч": 3600,
-    "m": 60,
-    "min": 60,
-    "м": 60,
-    "мин": 60,
-    "s": 1,
-    "sec": 1,
-    "с": 1,
-    "сек": 1,
-}
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$", re.IGNORECASE)
 _TME = re.compile(r"^(?:https?://)?t\.me/([A-Za-z][A-Za-z0-9_]{3,31})/?$")
-_DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M%z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,15 +179,6 @@ def _target(word: str) -> str | None:
     return None
 
 
-def _duration(word: str) -> int | None:
-    folded = _fold(word)
-    if folded.isdigit():
-        return int(folded)
-    if not folded or _DURATION.sub("", folded).strip():
-        return None
-    return sum(int(n) * _UNITS[unit] for n, unit in _DURATION.findall(folded))
-
-
 def _is_settings(part: str) -> bool:
     words = part.split()
     if not words:
@@ -213,7 +188,9 @@ def _is_settings(part: str) -> bool:
     if pair and _key_of(pair.group(1)):
         return True
     folded = _fold(first)
-    return bool(_word_of(first) or _target(first) or (not folded.isdigit() and _duration(first)))
+    return bool(
+        _word_of(first) or _target(first) or (not folded.isdigit() and parse_duration(first))
+    )
 
 
 def _read_settings(part: str, settings: _Settings, timezone: tzinfo) -> None:
@@ -256,7 +233,7 @@ def _setting(key: str, name: str, value: str, settings: _Settings, timezone: tzi
         settings.correct = _numbers(value)
         ok = settings.correct is not None
     elif key == "period":
-        settings.period = _duration(value)
+        settings.period = parse_duration(value)
         ok = settings.period is not None
     elif key == "close":
         settings.close = _close_date(value, timezone)
@@ -285,7 +262,7 @@ _FLAGS: dict[str, tuple[str, bool]] = {
 def _word(word: str, settings: _Settings) -> None:
     known = _word_of(word)
     target = _target(word)
-    duration = _duration(word)
+    duration = parse_duration(word)
     if known:
         setattr(settings, *_FLAGS[known])
     elif target:
@@ -304,20 +281,10 @@ def _numbers(value: str) -> tuple[int, ...] | None:
 
 
 def _close_date(value: str, timezone: tzinfo) -> datetime | None:
-    text = value.strip()
-    moment: datetime | None = None
-    try:
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        for fmt in _DATE_FORMATS:
-            try:
-                moment = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-    if moment is None:
-        return None
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=timezone)
+    moment = parse_moment(value)
+    if moment is None or moment.utcoffset() is not None:
+        return moment
+    return moment.replace(tzinfo=timezone)
 
 
 # ---------------------------------------------------------------- checking a request

@@ -24,9 +24,8 @@ from telegram.ext import CallbackContext, ContextTypes
 from bot.admin.auth import admin_or_chat_admin, campaign_id_arg, manages_any
 from bot.replies import reply_once
 from bot.services import Services, services
-from bot.texts import N_, Gettext, bar, bold, escape, gettext_for, percent, shorten
+from bot.texts import N_, bar, bold, escape, gettext_for, percent, shorten, translate_plural
 from storage import Store
-from storage.base import now
 from storage.chats import ChatRecord
 from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts
 
@@ -196,18 +195,25 @@ def render_result(result: CampaignResult, language: str | None) -> str:
     head = "\n".join(lines)
     if len(result.chats) < 2:
         return head
-    detailed = "\n".join([head, "", bold(_("By chat")), *_chat_lines(result, _, True)])
+    detailed = "\n".join([head, "", bold(_("By chat")), *_chat_lines(result, language, True)])
     if len(detailed) <= MessageLimit.MAX_TEXT_LENGTH:
         return detailed
-    return "\n".join([head, "", bold(_("By chat")), *_chat_lines(result, _, False)])
+    return "\n".join([head, "", bold(_("By chat")), *_chat_lines(result, language, False)])
 
 
-def _chat_lines(result: CampaignResult, _: Gettext, detailed: bool) -> list[str]:
+def _chat_lines(result: CampaignResult, language: str | None, detailed: bool) -> list[str]:
     """Per chat: its voters, then each option's count by the option's number above."""
+    _ = gettext_for(language)
     numbers = {option.key: number for number, option in enumerate(result.options, start=1)}
     lines: list[str] = []
     for chat in result.chats:
-        line = _("{chat}: {n} voters").format(chat=escape(chat.chat_name), n=chat.total_voters)
+        line = translate_plural(
+            language,
+            "{chat}: {n} voter",
+            "{chat}: {n} voters",
+            chat.total_voters,
+            chat=escape(chat.chat_name),
+        )
         if chat.is_closed and not result.is_closed:
             line += " · " + _("closed")
         lines.append(line)
@@ -226,10 +232,13 @@ def render_overview(summaries: list[CampaignSummary], language: str | None) -> s
     for item in summaries:
         state = _("closed") if item.campaign.is_closed else _("open")
         lines.append(
-            _("#{id} · {state} · {n} voters — {question}").format(
+            translate_plural(
+                language,
+                "#{id} · {state} · {n} voter — {question}",
+                "#{id} · {state} · {n} voters — {question}",
+                item.voters,
                 id=item.campaign.id,
                 state=state,
-                n=item.voters,
                 question=escape(shorten(item.campaign.question, 80)),
             )
         )
@@ -263,7 +272,8 @@ async def list_polls(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = update.effective_user
     assert user is not None
     svc = services(context)
-    summaries = await svc.store.campaign_overview(closed_since=now() - RECENTLY_CLOSED)
+    since = svc.clock.seconds() - RECENTLY_CLOSED
+    summaries = await svc.store.campaign_overview(closed_since=since)
     if not svc.is_admin(user.id):
         summaries = [s for s in summaries if await manages_any(context, user.id, list(s.chat_ids))]
     await reply_once(update, context, render_overview(summaries, user.language_code))

@@ -2,7 +2,8 @@
 
 ``validate`` lists every mistake with a message that says what to fix, ``send_kwargs``
 turns a valid spec into the keyword arguments of ``Bot.send_poll``, and ``spec_from_mapping``
-reads the ``[poll]`` table of an article file.
+reads the ``[poll]`` table of an article file. ``parse_duration`` and ``parse_moment`` read
+open periods and close dates, here and in /newpoll.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from telegram import InputPollOption
 from telegram.constants import PollLimit, PollType
 
 from bot.texts import N_, Problem, telegram_length
+from bot.validation import Invalid, shaped
 
 MAX_QUESTION = int(PollLimit.MAX_QUESTION_LENGTH)
 MIN_OPTIONS = int(PollLimit.MIN_OPTION_NUMBER)
@@ -115,18 +118,8 @@ class PollSpec:
     description: str | None = None
 
 
-class ContentError(Exception):
+class ContentError(Invalid):
     """A mistake in a content file: which file, which field, and what is wrong."""
-
-    def __init__(self, path: str, field: str, message: str) -> None:
-        super().__init__(path, field, message)
-        self.path = path
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        where = f"{self.path}: {self.field}" if self.field else self.path
-        return f"{where}: {self.message}"
 
 
 def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem]:
@@ -283,15 +276,61 @@ def send_kwargs(spec: PollSpec) -> dict[str, Any]:
     return kwargs
 
 
+class PollTable(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The shape of the ``[poll]`` table of an article file (msgspec checks it)."""
+
+    question: str
+    options: list[str]
+    correct_options: int | list[int] = msgspec.field(default_factory=list)  # counted from 1
+    open_period: int | str | None = None  # seconds, or a duration like "1d12h"
+    close_date: Any = None  # a TOML date-time or its text, read by parse_moment
+    explanation: str | None = None
+    description: str | None = None
+    multiple_answers: bool = False
+    anonymous: bool = True
+    quiz: bool = False
+    hide_results: bool = False
+    shuffle: bool = False
+    allow_adding_options: bool = False
+    revoting: bool | None = None  # default: the Bot API's (on for polls, off for quizzes)
+
+
 # The keys of the [poll] table of an article file.
-POLL_KEYS = frozenset(
-    {"question", "options", "correct_options", "open_period", "close_date", "explanation"}
-    | {"description", "multiple_answers", "anonymous", "quiz", "hide_results", "shuffle"}
-    | {"allow_adding_options", "revoting"}
-)
-_PERIOD = re.compile(r"(\d+)\s*([dhms])")
-_PERIOD_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_ErrorFactory = Callable[[str, str], ContentError]
+POLL_KEYS = frozenset(field.name for field in msgspec.structs.fields(PollTable))
+
+DURATION_HINT = 'seconds or a duration like "2d", "12h", "30m", "1d12h"'
+_DURATION = re.compile(r"(\d+)\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
+_UNITS = {
+    **{"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1, "sec": 1},
+    **{"д": 86400, "дн": 86400, "ч": 3600, "м": 60, "мин": 60, "с": 1, "сек": 1},
+}
+_DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M%z")
+
+
+def parse_duration(text: str) -> int | None:
+    """Seconds in "90", "2d", "12h", "30m", "1d 12h" or "2д 3ч" (any case); None otherwise."""
+    folded = text.strip().casefold()
+    if folded.isdigit():
+        return int(folded)
+    if not folded or _DURATION.sub("", folded).strip():
+        return None
+    return sum(int(n) * _UNITS[unit] for n, unit in _DURATION.findall(folded))
+
+
+def parse_moment(text: str) -> datetime | None:
+    """A date and time as ISO 8601 ("2026-12-01T18:00", a space for the T, an offset or
+    not) or as 01.12.2026 [18:00]; naive when no offset is given, None if unreadable."""
+    value = text.strip()
+    try:
+        return datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll") -> PollSpec:
@@ -302,84 +341,43 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll
     a public poll (``anonymous = false``, with ``allow_adding_options`` or not) is allowed
     here, and refused at send time for each channel it would go to.
     """
+    table = shaped(data, PollTable, path=where, prefix=field, error=ContentError)
 
     def error(key: str, message: str) -> ContentError:
-        return ContentError(where, f"{field}.{key}", message)
+        return ContentError(message, path=where, field=f"{field}.{key}")
 
-    for key in data:
-        if key not in POLL_KEYS:
-            known = ", ".join(sorted(POLL_KEYS))
-            raise error(key, f"unknown key {key!r}; the known keys are: {known}")
-    question = data.get("question")
-    if not isinstance(question, str):
-        raise error("question", "required, a string")
-    options = data.get("options")
-    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
-        raise error("options", 'required, a list of strings like ["Yes", "No"]')
-    quiz = _flag(data, "quiz", False, error)
+    numbers = table.correct_options
+    correct = [numbers] if isinstance(numbers, int) else numbers
+    if not all(n >= 1 for n in correct):
+        raise error("correct_options", "must be a list of option numbers counted from 1")
+    period = table.open_period
+    if isinstance(period, str):
+        period = parse_duration(period)
+        if period is None:
+            raise error("open_period", f"must be {DURATION_HINT}")
     return PollSpec(
-        question=question,
-        options=tuple(options),
-        allows_multiple_answers=_flag(data, "multiple_answers", False, error),
-        is_anonymous=_flag(data, "anonymous", True, error),
-        quiz=quiz,
-        correct_option_ids=_correct_options(data.get("correct_options", []), error),
-        explanation=_text(data, "explanation", error),
-        open_period=_open_period(data.get("open_period"), error),
-        close_date=_close_date(data.get("close_date"), error),
-        hide_results_until_closes=_flag(data, "hide_results", False, error),
-        shuffle_options=_flag(data, "shuffle", False, error),
-        allow_adding_options=_flag(data, "allow_adding_options", False, error),
+        question=table.question,
+        options=tuple(table.options),
+        allows_multiple_answers=table.multiple_answers,
+        is_anonymous=table.anonymous,
+        quiz=table.quiz,
+        correct_option_ids=tuple(n - 1 for n in correct),
+        explanation=table.explanation,
+        open_period=period,
+        close_date=_close_date(table.close_date, error),
+        hide_results_until_closes=table.hide_results,
+        shuffle_options=table.shuffle,
+        allow_adding_options=table.allow_adding_options,
         # The Bot API's default: revoting is on for regular polls, off for quizzes.
-        allows_revoting=_flag(data, "revoting", not quiz, error),
-        description=_text(data, "description", error),
+        allows_revoting=not table.quiz if table.revoting is None else table.revoting,
+        description=table.description,
     )
 
 
-def _flag(data: Mapping[str, Any], key: str, default: bool, error: _ErrorFactory) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise error(key, "must be true or false")
-    return value
-
-
-def _text(data: Mapping[str, Any], key: str, error: _ErrorFactory) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise error(key, "must be a string")
-    return value
-
-
-def _correct_options(value: Any, error: _ErrorFactory) -> tuple[int, ...]:
-    numbers = [value] if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(numbers, list) or not all(
-        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in numbers
-    ):
-        raise error("correct_options", "must be a list of option numbers counted from 1")
-    return tuple(n - 1 for n in numbers)
-
-
-def _open_period(value: Any, error: _ErrorFactory) -> int | None:
+def _close_date(value: Any, error: Callable[[str, str], ContentError]) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text and _PERIOD.sub("", text).strip() == "":
-            return sum(int(n) * _PERIOD_UNITS[unit] for n, unit in _PERIOD.findall(text))
-    raise error("open_period", 'must be seconds or a duration like "2d", "12h", "30m", "1d12h"')
-
-
-def _close_date(value: Any, error: _ErrorFactory) -> datetime | None:
-    if value is None:
-        return None
-    moment = value
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            moment = None
+    moment = parse_moment(value) if isinstance(value, str) else value
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
         raise error(
             "close_date", "must be an ISO 8601 time with an offset, like 2025-06-01T18:00:00+03:00"

@@ -302,7 +302,7 @@ async def test_a_broken_content_file_leaves_the_others_loaded(
     (listing,) = await long_bot.say(ADMIN, "/articles")
 
     assert listing["text"].startswith("Articles: 1\n• long-read — Costs <&> benefits")
-    assert "Mistakes in content files: 3" in listing["text"]
+    assert "Mistakes in content files: 1" in listing["text"]  # the first of its shape
     logged = [
         r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.articles.posting"
     ]

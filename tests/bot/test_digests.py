@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from telegram.ext import CallbackContext
 
-import storage.polls
 from bot.admin.chats import resolve_all
 from bot.digests import compose as digest_compose
 from bot.digests.charts import ChartData, OptionResult, render_chart
@@ -25,32 +24,19 @@ from bot.polls.campaigns import send_campaign
 from bot.polls.spec import PollSpec
 from bot.sandbox import Sandbox
 from bot.texts import bar
+from storage.clock import ManualClock
 from tests.cast import ADMIN, ADMIN_RU, AUTONEWS, PLANTNEWS, READER
 from tests.harness import BotHarness, bot_harness
 
 # An hour boundary two hours ago: the digests of the tests fall due then and an hour or two
-# later, around the store's own clock (campaigns and snapshots are stamped with real time).
+# later. The test's clock is the store's too, so campaigns and snapshots are stamped by it.
 HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
 
 
-class Clock:
-    """The digests' "now", moved by the test instead of by sleeping."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, now: datetime) -> Clock:
-        self.now = now
-        return self
-
-
 def digest_bot(
-    sandbox: Sandbox, directory: Path, clock: Clock, *, paused: bool = True, **sections: str
+    sandbox: Sandbox, directory: Path, clock: ManualClock, *, paused: bool = True, **sections: str
 ) -> AbstractAsyncContextManager[BotHarness]:
-    """The real bot on ``directory``'s database, with ``clock`` as the digests' now (the
+    """The real bot on ``directory``'s database, with ``clock`` as its clock (the
     JobQueue paused unless asked otherwise, so that only the test runs jobs)."""
     return bot_harness(sandbox, directory, clock=clock, paused=paused, **sections)
 
@@ -115,7 +101,7 @@ async def schedule_hourly(bot: BotHarness) -> int:
 async def test_scheduled_digests_show_counts_then_the_change_and_a_new_leader(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
         _, (plant_poll, auto_poll) = await post_poll(bot)
@@ -124,7 +110,7 @@ async def test_scheduled_digests_show_counts_then_the_change_and_a_new_leader(
         await run_job(bot, schedule_id)  # at HOUR - 10 min nothing is due yet
         assert bot_posts(bot, PLANTNEWS) == []
 
-        clock.at(HOUR + timedelta(seconds=5))
+        clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
         (first,) = bot_posts(bot, PLANTNEWS)
         text = text_of(first)
@@ -137,7 +123,7 @@ async def test_scheduled_digests_show_counts_then_the_change_and_a_new_leader(
         assert HOUR.strftime("%Y-%m-%d %H:%M UTC") in text
 
         await vote(bot, plant_poll, 7000, [1, 1, 1, 1])  # buses overtake trucks
-        clock.at(HOUR + timedelta(hours=1, seconds=5))
+        clock.set(HOUR + timedelta(hours=1, seconds=5))
         await run_job(bot, schedule_id)
         second = text_of(bot_posts(bot, PLANTNEWS)[1])
         assert "8 voters (+4)" in second
@@ -155,19 +141,19 @@ async def test_scheduled_digests_show_counts_then_the_change_and_a_new_leader(
 async def test_a_job_run_twice_for_one_due_time_sends_one_digest(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
         await post_poll(bot)
-        clock.at(HOUR + timedelta(seconds=1))
+        clock.set(HOUR + timedelta(seconds=1))
         await run_job(bot, schedule_id)
-        clock.at(HOUR + timedelta(seconds=40))
+        clock.set(HOUR + timedelta(seconds=40))
         await run_job(bot, schedule_id)
         assert len(bot_posts(bot, PLANTNEWS)) == 1
 
 
 async def test_apscheduler_fires_a_minutely_schedule(sandbox: Sandbox, tmp_path: Path) -> None:
-    clock = Clock(datetime.now(UTC))
+    clock = ManualClock(datetime.now(UTC))
     async with digest_bot(sandbox, tmp_path, clock, paused=False) as bot:
         await bot.say(ADMIN, '/schedule "* * * * *" @plantnews')
         await post_poll(bot)
@@ -175,7 +161,7 @@ async def test_apscheduler_fires_a_minutely_schedule(sandbox: Sandbox, tmp_path:
         assert bot.application.job_queue is not None
         (job,) = bot.application.job_queue.get_jobs_by_name(job_name(schedule.id))
         assert job.next_t is not None and job.next_t.second == 0
-        clock.at(job.next_t + timedelta(seconds=1))
+        clock.set(job.next_t + timedelta(seconds=1))
         job.job.modify(next_run_time=datetime.now(UTC))  # fire now rather than in a minute
         for _ in range(100):
             if bot_posts(bot, PLANTNEWS):
@@ -187,9 +173,9 @@ async def test_apscheduler_fires_a_minutely_schedule(sandbox: Sandbox, tmp_path:
         assert digest.due_at == int(job_next(clock).timestamp())
 
 
-def job_next(clock: Clock) -> datetime:
+def job_next(clock: ManualClock) -> datetime:
     """The minute the clock was set just after."""
-    return clock.now.replace(second=0, microsecond=0)
+    return clock.utc().replace(second=0, microsecond=0)
 
 
 # -- charts -----------------------------------------------------------------------------
@@ -205,18 +191,16 @@ async def test_the_chart_is_a_png_drawn_from_the_stored_counts_and_their_trend(
         return render_chart(charts, language, timezone=timezone)
 
     monkeypatch.setattr(digest_compose, "render_chart", spy)
-    stored_at = [int(HOUR.timestamp()) - 3600]  # the store's clock, for the snapshots
-    monkeypatch.setattr(storage.polls, "now", lambda: stored_at[0])
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(hours=1))  # the snapshots are stamped by it too
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
         _, (plant_poll, auto_poll) = await post_poll(bot)
         for step, choice in enumerate([0, 1, 1, 2, 1]):
-            stored_at[0] += 500
+            clock.advance(500)
             await vote(bot, plant_poll, 5000 + step, [choice])
-        stored_at[0] += 500
+        clock.advance(500)
         await vote(bot, auto_poll, 6000, [0])
-        clock.at(HOUR + timedelta(seconds=5))
+        clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
 
         (posted,) = bot_posts(bot, PLANTNEWS)
@@ -238,10 +222,10 @@ async def test_the_chart_is_a_png_drawn_from_the_stored_counts_and_their_trend(
         assert [point.counts for point in chart.trend] == [
             (1, 0, 0), (1, 1, 0), (1, 2, 0), (1, 2, 1), (1, 3, 1), (2, 3, 1), (2, 3, 1),
         ]  # fmt: skip
-        assert chart.trend[-1].at == clock.now  # the trend ends with the current counts
+        assert chart.trend[-1].at == clock.utc()  # the trend ends with the current counts
 
         await vote(bot, plant_poll, 7000, [2, 2])
-        clock.at(HOUR + timedelta(hours=1, seconds=5))
+        clock.set(HOUR + timedelta(hours=1, seconds=5))
         await run_job(bot, schedule_id)
         second = bot_posts(bot, PLANTNEWS)[1]
         assert drawn[1][0].options[2] == OptionResult("Passenger cars", 3)
@@ -249,11 +233,11 @@ async def test_the_chart_is_a_png_drawn_from_the_stored_counts_and_their_trend(
 
 
 async def test_without_charts_the_digest_is_text_only(sandbox: Sandbox, tmp_path: Path) -> None:
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock, digest="charts = false\n") as bot:
         schedule_id = await schedule_hourly(bot)
         await post_poll(bot)
-        clock.at(HOUR + timedelta(seconds=5))
+        clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
         (posted,) = bot_posts(bot, PLANTNEWS)
         assert "photo" not in posted and "Which lineup" in posted["text"]
@@ -263,13 +247,13 @@ async def test_without_charts_the_digest_is_text_only(sandbox: Sandbox, tmp_path
 async def test_a_long_digest_is_split_into_messages_within_telegram_limits(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
         options = [f"Option {n}: " + "a rather long answer to choose " * 2 for n in range(10)]
         for n in range(12):
             await post_poll(bot, ("@plantnews",), f"Question {n} " + "why? " * 50, options)
-        clock.at(HOUR + timedelta(seconds=5))
+        clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
         posted = bot_posts(bot, PLANTNEWS)
         assert len(posted) > 3
@@ -289,7 +273,7 @@ async def test_a_long_digest_is_split_into_messages_within_telegram_limits(
 async def test_digest_now_comes_to_the_admin_or_goes_to_a_channel(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(HOUR)
+    clock = ManualClock(HOUR)
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         _, (plant_poll, _) = await post_poll(bot)
         await vote(bot, plant_poll, 5000, [1, 1])
@@ -311,7 +295,7 @@ async def test_digest_now_comes_to_the_admin_or_goes_to_a_channel(
 
 
 async def test_a_digest_in_russian_for_a_russian_admin(sandbox: Sandbox, tmp_path: Path) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR)) as bot:
         await post_poll(bot)
         (here,) = await bot.say(ADMIN_RU, "/digest")
         text = text_of(here)
@@ -321,17 +305,17 @@ async def test_a_digest_in_russian_for_a_russian_admin(sandbox: Sandbox, tmp_pat
 async def test_closed_polls_appear_once_after_closing_and_summary_readers_are_counted(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
         await post_poll(bot, question="Which lineup?")
         closing, _ = await post_poll(bot, question="Keep the old name?", article_id="plant")
-        clock.at(HOUR + timedelta(seconds=5))
+        clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
         await bot.store.close_campaign(closing, at=int(HOUR.timestamp()) + 1800)
-        clock.at(HOUR + timedelta(hours=1, seconds=5))
+        clock.set(HOUR + timedelta(hours=1, seconds=5))
         await run_job(bot, schedule_id)
-        clock.at(HOUR + timedelta(hours=2, seconds=5))
+        clock.set(HOUR + timedelta(hours=2, seconds=5))
         await run_job(bot, schedule_id)
         first, second, third = (text_of(m) for m in bot_posts(bot, PLANTNEWS))
         assert "Keep the old name?" in first and "Summary requested by: 0" in first
@@ -342,7 +326,7 @@ async def test_closed_polls_appear_once_after_closing_and_summary_readers_are_co
 
 
 async def test_only_admins_get_digests_and_schedules(sandbox: Sandbox, tmp_path: Path) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR)) as bot:
         for command in ("/digest", '/schedule "0 20 * * *"', "/schedules", "/unschedule 1"):
             (answer,) = await bot.say(READER, command)
             assert "only the bot's admins" in text_of(answer)
@@ -355,7 +339,7 @@ async def test_a_replayed_digest_command_makes_one_digest(
 ) -> None:
     """A crash after /digest was handled replays it: the digest is not claimed twice (the
     next digest's changes are counted from the one the chat got), nor sent twice."""
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR)) as bot:
         await post_poll(bot)
         await bot.say(ADMIN, "/start")
         queued = bot.world.send(ADMIN, "/digest")["update"]
@@ -371,7 +355,7 @@ async def test_a_replayed_digest_command_makes_one_digest(
 async def test_a_digest_interrupted_part_way_is_finished_by_the_replay(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR)) as bot:
         await post_poll(bot)
         await bot.say(ADMIN, "/start")
         first_call = len(bot.world.calls())

@@ -9,10 +9,10 @@ import pytest
 
 from bot.digests import compose as digest_compose
 from bot.sandbox import Sandbox
+from storage.clock import ManualClock
 from tests.bot.test_digests import (
     HOUR,
     SCHEDULE,
-    Clock,
     bot_posts,
     digest_bot,
     post_poll,
@@ -26,7 +26,7 @@ DUE = int(HOUR.timestamp())
 
 async def set_up(sandbox: Sandbox, tmp_path: Path, command: str = SCHEDULE) -> None:
     """Before HOUR: an admin schedules digests to @plantnews and a poll gets votes; stop."""
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR - timedelta(minutes=10))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR - timedelta(minutes=10))) as bot:
         await bot.say(ADMIN, command)
         _, (plant_poll, _) = await post_poll(bot)
         await vote(bot, plant_poll, 5000, [0, 1, 1])
@@ -36,11 +36,11 @@ async def test_a_digest_missed_while_down_is_sent_once_at_start(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     await set_up(sandbox, tmp_path)
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=30))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=30))) as bot:
         (caught_up,) = bot_posts(bot, PLANTNEWS)
         assert "City buses" in text_of(caught_up) and "67% (2)" in text_of(caught_up)
         assert HOUR.strftime("%Y-%m-%d %H:%M UTC") in text_of(caught_up)
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=40))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=40))) as bot:
         assert len(bot_posts(bot, PLANTNEWS)) == 1  # restarting again sends nothing
         (digest,) = await bot.store.digests()
         assert digest.due_at == DUE and digest.sent_at is not None
@@ -50,7 +50,7 @@ async def test_two_missed_due_times_give_one_digest_for_the_latest(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     await set_up(sandbox, tmp_path)
-    later = Clock(HOUR + timedelta(hours=1, minutes=30))
+    later = ManualClock(HOUR + timedelta(hours=1, minutes=30))
     async with digest_bot(sandbox, tmp_path, later) as bot:
         (caught_up,) = bot_posts(bot, PLANTNEWS)
         (digest,) = await bot.store.digests()
@@ -73,9 +73,9 @@ async def test_a_digest_claimed_before_a_crash_is_not_sent_again(
     with monkeypatch.context() as patch:
         patch.setattr(digest_compose, "compose", crash)
         with pytest.raises(Crash):
-            async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=5))):
+            async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=5))):
                 pass
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=6))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=6))) as bot:
         assert bot_posts(bot, PLANTNEWS) == []
         (digest,) = await bot.store.digests()
         assert (digest.due_at, digest.sent_at) == (DUE, None)
@@ -87,7 +87,7 @@ async def test_a_digest_later_than_the_grace_time_is_not_sent(
 ) -> None:
     daily = f'/schedule "0 {HOUR.hour} * * *" @plantnews UTC'
     await set_up(sandbox, tmp_path, daily)
-    late = Clock(HOUR + timedelta(hours=3))
+    late = ManualClock(HOUR + timedelta(hours=3))
     async with digest_bot(sandbox, tmp_path, late, digest=f"grace_minutes = {grace}\n") as bot:
         assert len(bot_posts(bot, PLANTNEWS)) == sent
         assert len(await bot.store.digests()) == sent
@@ -96,10 +96,10 @@ async def test_a_digest_later_than_the_grace_time_is_not_sent(
 async def test_a_schedule_added_after_the_due_time_does_not_catch_up(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=5))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=5))) as bot:
         await bot.say(ADMIN, SCHEDULE)
         await post_poll(bot)
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=10))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=10))) as bot:
         assert bot_posts(bot, PLANTNEWS) == []
 
 
@@ -109,9 +109,9 @@ async def test_a_schedule_whose_zone_is_gone_does_not_stop_the_bot(
     """A tz database update can drop a zone stored earlier: that schedule is skipped
     (and logged), the others run, and /schedules still lists it."""
     await set_up(sandbox, tmp_path)
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR - timedelta(minutes=5))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR - timedelta(minutes=5))) as bot:
         await bot.store.add_schedule("0 * * * *", "Mars/Olympus_Mons", ADMIN, at=DUE - 7200)
-    async with digest_bot(sandbox, tmp_path, Clock(HOUR + timedelta(minutes=30))) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=30))) as bot:
         (caught_up,) = bot_posts(bot, PLANTNEWS)  # the good schedule still caught up
         assert "City buses" in text_of(caught_up)
         assert [job.name for job in bot.application.job_queue.jobs()].count("digest:1") == 1

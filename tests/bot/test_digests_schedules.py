@@ -10,9 +10,9 @@ import pytest
 from bot.config import ConfigError
 from bot.digests.schedules import job_name, next_due, trigger
 from bot.sandbox import Sandbox
+from storage.clock import ManualClock
 from tests.bot.test_digests import (
     HOUR,
-    Clock,
     bot_posts,
     digest_bot,
     post_poll,
@@ -33,7 +33,7 @@ def jobs(bot: BotHarness) -> list[str]:
 async def test_schedule_stores_registers_and_lists_with_the_next_run_in_its_zone(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON)) as bot:
         (added,) = await bot.say(ADMIN, '/schedule "0 20 * * *" @plantnews Europe/Moscow')
         assert "#1 0 20 * * * · Europe/Moscow → @plantnews" in text_of(added)
         assert "next: 2025-06-01 20:00 MSK" in text_of(added)
@@ -62,7 +62,7 @@ async def test_a_replayed_schedule_command_adds_one_schedule(
 ) -> None:
     """A crash after /schedule was handled replays its update: still one schedule, one job,
     one reply and one audit entry."""
-    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON)) as bot:
         bot.world.send(ADMIN, '/schedule "0 20 * * *" @plantnews Europe/Moscow')
         raw = await bot.pump.bot.get_updates_raw(await bot.store.offset(), 0)
         await bot.pump.process_batch(raw)
@@ -97,7 +97,7 @@ async def test_a_replayed_schedule_command_adds_one_schedule(
 async def test_a_bad_schedule_is_refused_with_what_to_fix_and_nothing_is_stored(
     sandbox: Sandbox, tmp_path: Path, command: str, advice: str
 ) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON)) as bot:
         (answer,) = await bot.say(ADMIN, command)
         assert advice in text_of(answer)
         assert await bot.store.schedules() == []
@@ -107,7 +107,7 @@ async def test_a_bad_schedule_is_refused_with_what_to_fix_and_nothing_is_stored(
 
 
 async def test_refusals_are_translated(sandbox: Sandbox, tmp_path: Path) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON)) as bot:
         (answer,) = await bot.say(ADMIN_RU, '/schedule "0 25 * * *"')
         assert "Поле «час»" in text_of(answer)
         (answer,) = await bot.say(ADMIN_RU, '/schedule "0 20 * * *" Mars/Base')
@@ -117,7 +117,7 @@ async def test_refusals_are_translated(sandbox: Sandbox, tmp_path: Path) -> None
 async def test_unschedule_removes_the_schedule_and_its_job(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON)) as bot:
         await bot.say(ADMIN, '/schedule "0 20 * * *" @plantnews')
         (gone,) = await bot.say(ADMIN, "/unschedule 1")
         assert text_of(gone) == "Schedule #1 removed: no more digests 0 20 * * * → @plantnews."
@@ -132,7 +132,7 @@ async def test_unschedule_removes_the_schedule_and_its_job(
 
 
 async def test_the_default_schedule_follows_the_config(sandbox: Sandbox, tmp_path: Path) -> None:
-    clock = Clock(NOON)
+    clock = ManualClock(NOON)
     config = 'schedule = "0 9 * * *"\ntimezone = "Europe/Berlin"\n'
     async with digest_bot(sandbox, tmp_path, clock, digest=config) as bot:
         defaults = await bot.store.schedules()
@@ -162,12 +162,12 @@ async def test_the_default_schedule_follows_the_config(sandbox: Sandbox, tmp_pat
 async def test_the_default_digest_reaches_each_admin_in_their_language(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(HOUR - timedelta(minutes=10))
+    clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock, digest='schedule = "0 * * * *"\n') as bot:
         await post_poll(bot)
         for admin in (ADMIN, ADMIN_RU):  # after start: the language is looked up when sent
             await bot.say(admin, "/help")
-        clock.at(HOUR + timedelta(seconds=5))
+        clock.set(HOUR + timedelta(seconds=5))
         for schedule in await bot.store.schedules():
             await run_job(bot, schedule.id)
         english = [text_of(m) for m in bot_posts(bot, ADMIN)]
@@ -181,7 +181,9 @@ async def test_a_default_schedule_crontab_cannot_take_is_refused_at_start(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     with pytest.raises(ConfigError, match=r"digest\.schedule: The hour field"):
-        async with digest_bot(sandbox, tmp_path, Clock(HOUR), digest='schedule = "0 24 * * *"\n'):
+        async with digest_bot(
+            sandbox, tmp_path, ManualClock(HOUR), digest='schedule = "0 24 * * *"\n'
+        ):
             pass
 
 
@@ -189,7 +191,7 @@ async def test_the_jobqueue_and_the_listing_agree_on_the_next_run(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
-    async with digest_bot(sandbox, tmp_path, Clock(now), paused=False) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(now), paused=False) as bot:
         await bot.say(ADMIN, '/schedule "30 2 * * *" @plantnews America/New_York')
         assert bot.application.job_queue is not None
         (job,) = [j for j in bot.application.job_queue.jobs() if j.name == job_name(1)]
@@ -201,12 +203,12 @@ async def test_the_jobqueue_and_the_listing_agree_on_the_next_run(
 async def test_a_fixed_time_runs_once_on_the_night_clocks_go_back(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clock = Clock(datetime(2025, 11, 1, 12, tzinfo=UTC))
+    clock = ManualClock(datetime(2025, 11, 1, 12, tzinfo=UTC))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         await bot.say(ADMIN, '/schedule "30 1 * * *" @plantnews America/New_York')
         await post_poll(bot)
         for hour in (5, 6):  # 01:30 EDT, then 01:30 again as EST: plain cron would fire twice
-            clock.at(datetime(2025, 11, 2, hour, 30, 1, tzinfo=UTC))
+            clock.set(datetime(2025, 11, 2, hour, 30, 1, tzinfo=UTC))
             await run_job(bot, 1)
         (posted,) = bot_posts(bot, PLANTNEWS)
         assert "2025-11-02 01:30 EDT" in text_of(posted)
@@ -215,12 +217,12 @@ async def test_a_fixed_time_runs_once_on_the_night_clocks_go_back(
 async def test_a_time_skipped_by_spring_forward_is_caught_up_after_the_jump(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    before = Clock(datetime(2025, 3, 29, 12, tzinfo=UTC))
+    before = ManualClock(datetime(2025, 3, 29, 12, tzinfo=UTC))
     async with digest_bot(sandbox, tmp_path, before) as bot:
         await bot.say(ADMIN, '/schedule "30 2 * * *" @plantnews Europe/Berlin')
         await post_poll(bot)
     # Berlin jumps from 02:00 to 03:00 on 2025-03-30; the bot is back at 04:00 CEST.
-    after = Clock(datetime(2025, 3, 30, 2, tzinfo=UTC))
+    after = ManualClock(datetime(2025, 3, 30, 2, tzinfo=UTC))
     async with digest_bot(sandbox, tmp_path, after) as bot:
         (posted,) = bot_posts(bot, PLANTNEWS)
         assert "2025-03-30 03:30 CEST" in text_of(posted)
@@ -232,9 +234,9 @@ async def test_an_unusable_default_target_is_reported_to_the_admins(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     config = 'schedule = "0 9 * * *"\ntarget = "@nosuchchannel"\n'
-    async with digest_bot(sandbox, tmp_path, Clock(NOON)) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON)) as bot:
         await bot.say(ADMIN, "/start")  # the admin's private chat exists
-    async with digest_bot(sandbox, tmp_path, Clock(NOON), digest=config) as bot:
+    async with digest_bot(sandbox, tmp_path, ManualClock(NOON), digest=config) as bot:
         assert await bot.store.schedules() == []
         notice = text_of(bot.messages(ADMIN)[-1])
         assert "The digest target @nosuchchannel in the config" in notice

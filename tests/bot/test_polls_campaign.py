@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-import storage.base
 from bot.polls.closing import expire_polls
-from bot.sandbox import ControlError
+from bot.sandbox import ControlError, Sandbox
 from bot.sandbox.crowd import simulate
+from storage.clock import ManualClock
 from tests.cast import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER
-from tests.harness import BotHarness
+from tests.harness import BotHarness, bot_harness
 
 OPTIONS = ("KAMAZ electric cars", "Foreign brand", "Both tracks", "Vans and light trucks")
 
@@ -167,18 +169,20 @@ async def test_a_poll_closing_by_itself_closes_its_campaign(bot: BotHarness) -> 
 
 
 async def test_expiry_job_closes_polls_past_their_close_date(
-    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    campaign_id, [poll_id] = await _campaign(bot, "/newpoll Later? | Yes | No | 1h @autonews")
-    assert await expire_polls(bot.services) == []
-    jobs = bot.application.job_queue.jobs() if bot.application.job_queue else ()
-    assert any(job.name == "polls.expire" for job in jobs)
-    monkeypatch.setattr("storage.polls.now", lambda: storage.base.now() + 3601)
-    assert await expire_polls(bot.services) == [campaign_id]
-    record = await bot.store.poll(poll_id)
-    assert record is not None and record.is_closed
-    [reply] = await bot.say(ADMIN, "/polls")
-    assert f"#{campaign_id} · closed" in reply["text"]
+    clock = ManualClock(datetime.now(UTC))
+    async with bot_harness(sandbox, tmp_path, clock=clock) as bot:
+        campaign_id, [poll_id] = await _campaign(bot, "/newpoll Later? | Yes | No | 1h @autonews")
+        assert await expire_polls(bot.services) == []
+        jobs = bot.application.job_queue.jobs() if bot.application.job_queue else ()
+        assert any(job.name == "polls.expire" for job in jobs)
+        clock.advance(3601)
+        assert await expire_polls(bot.services) == [campaign_id]
+        record = await bot.store.poll(poll_id)
+        assert record is not None and record.is_closed
+        [reply] = await bot.say(ADMIN, "/polls")
+        assert f"#{campaign_id} · closed" in reply["text"]
 
 
 async def test_poll_of_a_removed_channel_is_closed_locally(bot: BotHarness) -> None:

@@ -78,7 +78,7 @@ async def test_polls_lists_open_and_recently_closed_campaigns(bot: BotHarness) -
     [reply] = await bot.say(ADMIN, "/polls")
     lines = reply["text"].splitlines()
     assert "#2 · open · 0 voters — Second?" in lines
-    assert "#1 · closed · 1 voters — First?" in lines
+    assert "#1 · closed · 1 voter — First?" in lines
     [reply] = await bot.say(CHANNEL_ADMIN, "/polls")  # administers @plantnews only
     assert "First?" in reply["text"] and "Second?" not in reply["text"]
     [reply] = await bot.say(READER, "/polls")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from storage import Store
+from storage.clock import ManualClock
 from storage.polls import OptionState, PollState
 
 DAY = 86400
@@ -71,27 +73,25 @@ async def test_overview_sums_voters_over_chats(store: Store) -> None:
     assert [r.campaign.id for r in await store.campaign_overview(closed_since=2000)] == [first.id]
 
 
-async def test_snapshots_stay_bounded(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    campaign = await store.create_campaign("Q", ["a"], {})
-    await store.add_poll(campaign.id, -1, 1, _state("p", (0,)))
+async def test_snapshots_stay_bounded(tmp_path: Path) -> None:
     start = 1_700_000_000 // DAY * DAY
-    clock = {"now": start}
-    monkeypatch.setattr("storage.polls.now", lambda: clock["now"])
-    monkeypatch.setattr("storage.snapshots.now", lambda: clock["now"])
-    for step in range(3 * 24 * 12):  # an update every five minutes for three days
-        clock["now"] = start + step * 300
-        await store.apply_poll_state(_state("p", (step,)))
-    clock["now"] = start + 3 * DAY
-    assert await store.thin_snapshots() == 2 * 24 * 11
-    points = await store.snapshots("p")
-    # The last day keeps every point; the two days before keep the last point of each hour.
-    day_ago = (start + 2 * DAY) // 60
-    assert len([p for p in points if p.minute >= day_ago]) == 24 * 12
-    assert [p.minute % 60 for p in points if p.minute < day_ago] == [55] * 48
-    assert await store.thin_snapshots() == 0  # nothing new since the last pass
-    clock["now"] += 40 * DAY
-    await store.thin_snapshots()
-    points = await store.snapshots("p")
+    clock = ManualClock(datetime.fromtimestamp(start, UTC))
+    async with await Store.open(tmp_path / "db.sqlite3", clock=clock) as store:
+        campaign = await store.create_campaign("Q", ["a"], {})
+        await store.add_poll(campaign.id, -1, 1, _state("p", (0,)))
+        for step in range(3 * 24 * 12):  # an update every five minutes for three days
+            await store.apply_poll_state(_state("p", (step,)))
+            clock.advance(300)
+        assert await store.thin_snapshots() == 2 * 24 * 11
+        points = await store.snapshots("p")
+        # The last day keeps every point; the two days before keep the last point of each hour.
+        day_ago = (start + 2 * DAY) // 60
+        assert len([p for p in points if p.minute >= day_ago]) == 24 * 12
+        assert [p.minute % 60 for p in points if p.minute < day_ago] == [55] * 48
+        assert await store.thin_snapshots() == 0  # nothing new since the last pass
+        clock.advance(40 * DAY)
+        await store.thin_snapshots()
+        points = await store.snapshots("p")
     assert len(points) == len({p.minute // (24 * 60) for p in points}) == 3  # one a day
 
 

@@ -6,17 +6,22 @@ import asyncio
 import itertools
 import sqlite3
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import storage.base
+import storage.migrate
 from storage import StorageError, Store
+from storage.clock import Clock, ManualClock
+from storage.deferred import DEFERRABLE
 from storage.polls import OptionState, PollState
+from storage.store import Pruned
+
+DAY = 24 * 3600
 
 
 def state(poll_id: str, counts: tuple[int, ...], *, closed: bool = False) -> PollState:
@@ -35,20 +40,20 @@ async def test_new_database_ends_on_the_latest_schema(tmp_path: Path) -> None:
         mode = await store._scalar("PRAGMA journal_mode")
         fks = await store._scalar("PRAGMA foreign_keys")
         sync = await store._scalar("PRAGMA synchronous")
-    assert version == storage.base.migrations()[-1][0]
+    assert version == storage.migrate.migrations()[-1][0]
     assert (mode, fks, sync) == ("wal", 1, 2)
 
 
 async def test_old_database_is_migrated_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = storage.base.migrations()
-    monkeypatch.setattr(storage.base, "migrations", lambda: real[:1])
+    real = storage.migrate.migrations()
+    monkeypatch.setattr(storage.migrate, "migrations", lambda: real[:1])
     path = tmp_path / "db.sqlite3"
     async with await Store.open(path) as store:
         await store.set_offset(41)
     extra = (len(real) + 1, "999_test.sql", "CREATE TABLE extra (x INTEGER);\n")
-    monkeypatch.setattr(storage.base, "migrations", lambda: [*real, extra])
+    monkeypatch.setattr(storage.migrate, "migrations", lambda: [*real, extra])
     async with await Store.open(path) as store:
         assert await store._scalar("PRAGMA user_version") == len(real) + 1
         assert await store.offset() == 41
@@ -58,7 +63,7 @@ async def test_old_database_is_migrated_in_order(
 async def test_failed_migration_leaves_the_version_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = storage.base.migrations()
+    real = storage.migrate.migrations()
     path = tmp_path / "db.sqlite3"
     async with await Store.open(path):
         pass
@@ -67,7 +72,7 @@ async def test_failed_migration_leaves_the_version_unchanged(
         "999_broken.sql",
         "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
     )
-    monkeypatch.setattr(storage.base, "migrations", lambda: [*real, broken])
+    monkeypatch.setattr(storage.migrate, "migrations", lambda: [*real, broken])
     with pytest.raises(StorageError, match=r"999_broken\.sql"):
         await Store.open(path)
     with sqlite3.connect(path) as conn:
@@ -143,6 +148,44 @@ async def test_writes_from_another_task_wait_for_the_batch(tmp_path: Path) -> No
         await task
         assert order == ["batch", "job"]
         assert [e.action for e in await store.audit_entries()] == ["digest"]
+
+
+async def test_only_the_listed_statements_may_be_queued(tmp_path: Path) -> None:
+    """A statement whose order against the queued ones nobody checked is refused."""
+    unlisted = "DELETE FROM answers WHERE poll_id = ?"
+    assert unlisted not in DEFERRABLE
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        async with store.batch():
+            await store.record_answer("p1", "1", ["0"], [0])
+            with pytest.raises(AssertionError, match="DEFERRABLE"):
+                await store._write_one(unlisted, ("p1",))
+            with pytest.raises(AssertionError, match="DEFERRABLE"):
+                await store._write_many(unlisted, [("p1",)])
+        with pytest.raises(AssertionError, match="DEFERRABLE"):
+            await store._write_one(unlisted, ("p1",))  # outside a batch too
+        assert await store.answer_count("p1") == 1
+
+
+async def test_prune_deletes_old_ledger_dead_letters_and_audit_and_keeps_young(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
+    async with await Store.open(tmp_path / "db.sqlite3", clock=clock) as store:
+        await store.record_sent("u1:old", -100, 1)
+        await store.add_dead_letter(1, {"update_id": 1}, "old")
+        await store.audit(7, "old")
+        clock.advance(10 * DAY)
+        await store.record_sent("u2:young", -100, 2)
+        await store.add_dead_letter(2, {"update_id": 2}, "young")
+        await store.audit(7, "young")
+        clock.advance(25 * DAY)  # the old rows are 35 days old, the young ones 25
+
+        assert await store.prune(30 * DAY) == Pruned(sent=1, dead_letters=1, audit_log=1)
+
+        assert await store.sent("u1:old") is None and await store.sent("u2:young") is not None
+        assert [d.error for d in await store.dead_letters()] == ["young"]
+        assert [e.action for e in await store.audit_entries()] == ["young"]
+        assert await store.prune(30 * DAY) == Pruned(0, 0, 0)
 
 
 async def test_answers_upsert_and_retract(tmp_path: Path) -> None:
@@ -255,14 +298,18 @@ async def _apply(store: Store, event: tuple[Any, ...]) -> None:
         await store.apply_poll_state(state(poll_id, counts, closed=closed))
 
 
+class TickingClock(Clock):
+    """Each reading a minute after the last: every poll state gets a snapshot of its own."""
+
+    def __init__(self) -> None:
+        self._minutes = itertools.count(1_800_000_000, 60)
+
+    def time(self) -> float:
+        return float(next(self._minutes))
+
+
 async def _tables(path: Path, events: list[tuple[Any, ...]], batch_size: int | None) -> Any:
-    minutes = itertools.count(1_800_000_000, 60)  # each poll state a minute after the last
-    with mock.patch("storage.polls.now", lambda: next(minutes)):
-        return await _store_all(path, events, batch_size)
-
-
-async def _store_all(path: Path, events: list[tuple[Any, ...]], batch_size: int | None) -> Any:
-    async with await Store.open(path) as store:
+    async with await Store.open(path, clock=TickingClock()) as store:
         if batch_size is None:  # each write commits on its own
             for event in events:
                 await _apply(store, event)
