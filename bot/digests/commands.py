@@ -319,15 +319,13 @@ async def digest_now(update: Update, context: Context) -> None:
         where = await _destination(update, context, refs)
     except ScheduleError as exc:
         await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
-        await reply_once(update, context, exc.render(user.language_code), what="digest")
+        await reply_once(update, context, exc.render(user.language_code), what="digest-reply")
         return
     now = svc.clock.utc()
     request = DigestRequest(
         None, where.chat_id, where.language, schedules.zone(_default_zone(svc)), now, now
     )
-    _claimed, error = await send_digest(
-        context, request, sent_key=f"u{update.update_id}:digest:{where.chat_id}"
-    )
+    _claimed, error = await send_digest(context, request, update_id=update.update_id)
     await svc.store.audit(
         user.id,
         "digest",
@@ -340,7 +338,7 @@ async def digest_now(update: Update, context: Context) -> None:
         text = _("The digest could not be sent to {target}: {reason}").format(
             target=name, reason=escape(error)
         )
-        await reply_once(update, context, text, what="digest")
+        await reply_once(update, context, text, what="digest-reply")
     elif where.chat_id != chat.id:
         text = _("Digest sent to {target}.").format(target=name)
-        await reply_once(update, context, text, what="digest")
+        await reply_once(update, context, text, what="digest-reply")
