@@ -85,7 +85,7 @@ async def post_article(update: Update, context: Context) -> None:
         return
     origin = f"u{update.update_id}:post"
     posted = [await _send_article(context, article, t, update.update_id, lang) for t in targets]
-    campaign_id, posted = await _send_poll(
+    campaign_id, posted = await _send_article_campaign(
         context, article, posted, origin=origin, update_id=update.update_id, user_id=user.id
     )
     for item in (item for item in posted if item.ok):
@@ -174,7 +174,7 @@ async def _send_article(
     return _Posted(target, tuple(ids))
 
 
-async def _send_poll(
+async def _send_article_campaign(
     context: Context,
     article: Article,
     posted: list[_Posted],
