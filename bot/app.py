@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from bot.feature import PTBApplication, all_commands
 from bot.flood import PRIVATE_CHAT_INTERVAL, PacedRateLimiter
 from bot.logs import protect
 from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
+from bot.replies import send_once
 from bot.services import Services, install, services
 from bot.texts import translate
 from bot.webhook import serve as serve_webhook
@@ -115,8 +117,14 @@ async def _tell_about_failure(update: Update, context: Any, error_id: str) -> No
         )
     else:
         return
+    # Not ledgered (key None): the pump puts the failed update in dead_letters and commits
+    # it with the batch, so it is not handled again (unless the process dies before that
+    # commit, or an operator replays the dead letter: then a new failure gets a new id).
+    # Recording it would also checkpoint the batch, committing the writes the failed
+    # handler made, which the pump otherwise drops or rolls back to its savepoint.
+    send = functools.partial(context.bot.send_message, user.id, text, parse_mode=None)
     try:
-        await context.bot.send_message(user.id, text, parse_mode=None)
+        await send_once(context, None, send)
     except TelegramError as exc:
         log.warning("could not report error %s to %s: %s", error_id, user.id, exc)
 

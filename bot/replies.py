@@ -1,12 +1,16 @@
-"""Answering a command once: replay-safe replies, packed into Telegram-sized messages.
+"""The one way pollbot sends a message: ledger key -> send -> record.
 
-A reply is recorded in the ``sent`` ledger under its update, so when the pump replays an
-update after a crash, the user is not answered twice.
+Every message is recorded in the ``sent`` ledger under a ``SendKey`` (who asked, what, in
+which chat, which part). When the pump handles an update again (its batch was fetched again
+after a crash), ``send_once`` finds the key and sends nothing. Recording a send commits the
+batch so far (``Store.record_sent`` checkpoints), so the record is durable before anything
+else happens. Also here: packing text into Telegram-sized messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
@@ -18,26 +22,110 @@ from bot.split import pack
 Context = CallbackContext[Any, Any, Any, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class SendKey:
+    """Where one message is recorded in the ledger: ``<origin>:<what>:<chat id>:<part>``.
+
+    ``origin`` names who asked: ``u<update id>`` for a message sent while handling an update,
+    ``s<schedule id>@<due at>`` for a scheduled digest (a job, claimed durably before it
+    sends). ``what`` names the answer, ``part`` numbers the messages of a long one: two
+    different answers of one update in one chat need different ``what``s.
+    """
+
+    origin: str
+    what: str
+    chat_id: int
+    part: int = 0
+
+    @classmethod
+    def of_update(cls, update_id: int, what: str, chat_id: int, part: int = 0) -> SendKey:
+        """A message sent while handling update ``update_id``."""
+        return cls(f"u{update_id}", what, chat_id, part)
+
+    @classmethod
+    def of_schedule(
+        cls, schedule_id: int, due_at: int, what: str, chat_id: int, part: int = 0
+    ) -> SendKey:
+        """A message of the digest that schedule ``schedule_id`` claimed for ``due_at``."""
+        return cls(f"s{schedule_id}@{due_at}", what, chat_id, part)
+
+    @property
+    def request(self) -> str:
+        """The key without its part: names the whole answer (a digest's claim uses it)."""
+        return f"{self.origin}:{self.what}:{self.chat_id}"
+
+    def __str__(self) -> str:
+        return f"{self.request}:{self.part}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message that went out: now (``message``), or before (the ledger's message id)."""
+
+    message_id: int | None
+    message: Message | None = None
+
+    @property
+    def now(self) -> bool:
+        """Was it sent by this call (not found in the ledger)?"""
+        return self.message is not None
+
+
 async def send_once(
-    update: Update, context: Context, what: str, send: Callable[[Message], Awaitable[Message]]
-) -> bool:
-    """Answer in the update's chat with ``send`` unless a replay of this update already
-    did (``what`` names the answer in the ledger); True if it was sent now."""
+    context: Context, key: SendKey | None, send: Callable[[], Awaitable[Message]]
+) -> Sent:
+    """Send with ``send`` unless the ledger has ``key``, then record it under ``key``.
+
+    ``send`` may also write what must become durable together with the record (a poll's
+    row): the record's commit takes it along. Telegram's errors reach the caller, and
+    nothing is recorded then. ``key`` None sends without the ledger: the caller says why.
+    """
+    if key is None:
+        message = await send()
+        return Sent(message.message_id, message)
+    store = services(context).store
+    done = await store.sent(str(key))
+    if done is not None:
+        return Sent(done.message_id)
+    message = await send()
+    await store.record_sent(str(key), key.chat_id, message.message_id)
+    return Sent(message.message_id, message)
+
+
+async def already_sent(context: Context, key: SendKey) -> bool:
+    """Does the ledger have ``key`` (a replay of an update that got this far)?"""
+    return await services(context).store.sent(str(key)) is not None
+
+
+def reply_key(update: Update, what: str, part: int = 0) -> SendKey | None:
+    """The ledger key of an answer in the update's chat (None: the update has no message)."""
     message = update.effective_message
     if message is None:
-        return False
-    store = services(context).store
-    key = f"u{update.update_id}:{what}:{message.chat_id}"
-    if await store.sent(key) is not None:
-        return False
-    sent = await send(message)
-    await store.record_sent(key, message.chat_id, sent.message_id)
-    return True
+        return None
+    return SendKey.of_update(update.update_id, what, message.chat_id, part)
 
 
-async def reply_once(update: Update, context: Context, text: str, *, what: str = "reply") -> None:
-    """Reply in the update's chat (HTML) unless a replay of this update already did."""
-    await send_once(update, context, what, lambda message: message.reply_text(text))
+async def reply_with(
+    update: Update,
+    context: Context,
+    what: str,
+    send: Callable[[Message], Awaitable[Message]],
+    *,
+    part: int = 0,
+) -> Sent | None:
+    """Answer the update's message with ``send`` once per update (``what`` and ``part`` name
+    the answer); None when the update has no message to answer."""
+    message, key = update.effective_message, reply_key(update, what, part)
+    if message is None or key is None:
+        return None
+    return await send_once(context, key, lambda: send(message))
+
+
+async def reply_once(
+    update: Update, context: Context, text: str, *, what: str = "reply", plain: bool = False
+) -> None:
+    """Reply in the update's chat (HTML, or ``plain`` text) unless a replay already did."""
+    await reply_with(update, context, what, _text_reply(text, plain))
 
 
 async def reply_parts(
@@ -45,4 +133,11 @@ async def reply_parts(
 ) -> None:
     """Reply with ``parts`` packed into as few messages as fit, each sent once."""
     for index, text in enumerate(pack(parts, separator=separator)):
-        await reply_once(update, context, text, what=f"{what}{index}")
+        await reply_with(update, context, what, _text_reply(text), part=index)
+
+
+def _text_reply(text: str, plain: bool = False) -> Callable[[Message], Awaitable[Message]]:
+    """How to answer a message with ``text``: as HTML, or as plain text."""
+    if plain:
+        return lambda message: message.reply_text(text, parse_mode=None)
+    return lambda message: message.reply_text(text)

@@ -79,6 +79,22 @@ class Problem:
         return translate(language, self.message, **self.params)
 
 
+class Refusal(Exception):
+    """A request a command will not carry out, with what to tell the user: a ``problem``
+    whose ``words`` params are msgids themselves, translated too."""
+
+    def __init__(self, problem: Problem, words: tuple[str, ...] = ()) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+        self.words = words
+
+    def render(self, language: str | None) -> str:
+        params = dict(self.problem.params)
+        for key in self.words:
+            params[key] = translate(language, params[key])
+        return translate(language, self.problem.message, **params)
+
+
 def telegram_length(text: str) -> int:
     """The length of a text as Telegram counts it: UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2

@@ -66,8 +66,8 @@ async def target_refs(context: Context, user_id: int, refs: Sequence[str]) -> li
     return list(await administered_targets(context, user_id))
 
 
-async def refuse(update: Update) -> None:
-    """The short refusal a non-admin gets; nothing else happens."""
+async def refuse(update: Update, context: Context) -> None:
+    """The short refusal a non-admin gets (once per update); nothing else happens."""
     message = update.effective_message
     user = update.effective_user
     if message is None:
@@ -76,7 +76,8 @@ async def refuse(update: Update) -> None:
         "refused %s to user %s", (message.text or "?").split(" ", 1)[0], user.id if user else None
     )
     _ = gettext_for(user.language_code if user else None)
-    await message.reply_text(_("Sorry, only the bot's admins can do that."), parse_mode=None)
+    refusal = _("Sorry, only the bot's admins can do that.")
+    await reply_once(update, context, refusal, what="refusal", plain=True)
 
 
 async def remember_language(svc: Services, update: Update) -> None:
@@ -100,7 +101,7 @@ def admin_only(callback: Callback) -> Callback:
         user = update.effective_user
         svc = services(context)
         if not svc.is_admin(user.id if user else None):
-            await refuse(update)
+            await refuse(update, context)
             return
         await remember_language(svc, update)
         await callback(update, context)
@@ -119,7 +120,7 @@ def admin_or_chat_admin(callback: Callback) -> Callback:
             return
         svc = services(context)
         if not svc.is_admin(user.id) and not await administered_targets(context, user.id):
-            await refuse(update)
+            await refuse(update, context)
             return
         await remember_language(svc, update)
         await callback(update, context)

@@ -7,6 +7,7 @@ the admins are told once, not at every post.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 
 from bot.config import is_chat_ref
+from bot.replies import SendKey, send_once
 from bot.services import Services, services
 from bot.texts import N_, Problem, translate
 from storage import Store
@@ -172,8 +174,11 @@ def failure_reason(exc: TelegramError, language: str) -> str:
     return translate(language, "Telegram refused: {detail}", detail=text)
 
 
-async def note_failure(context: Context, chat_id: int, exc: TelegramError) -> None:
-    """After a failed delivery: a 403 marks the chat gone and tells the admins once."""
+async def note_failure(
+    context: Context, chat_id: int, exc: TelegramError, *, update_id: int | None = None
+) -> None:
+    """After a failed delivery: a 403 marks the chat gone and tells the admins once (the
+    delivery's ``update_id``, if any, makes the notice replay-safe)."""
     if not isinstance(exc, Forbidden):
         return
     svc = services(context)
@@ -182,33 +187,41 @@ async def note_failure(context: Context, chat_id: int, exc: TelegramError) -> No
         name = chat.display if chat else str(chat_id)
         log.warning("chat %s answers 403: marked gone", chat_id)
         await tell_admins(
-            context, N_("I can no longer post to {chat}: {reason}"), chat=name, reason=str(exc)
+            context,
+            N_("I can no longer post to {chat}: {reason}"),
+            update_id=update_id,
+            what=f"gone{chat_id}",
+            chat=name,
+            reason=str(exc),
         )
 
 
 async def tell_admins(
-    context: Context, message: str, *, sent_key: str | None = None, **params: Any
+    context: Context,
+    message: str,
+    *,
+    update_id: int | None = None,
+    what: str = "notice",
+    **params: Any,
 ) -> None:
     """Send a notice to every configured admin in their language (failures only logged).
 
     An admin's language is the one auth.remember_language saw last, else the bot's.
 
-    With ``sent_key`` (``u<update id>:<what>``) the notice is replay-safe: an admin who got
-    it for this update does not get it again when the update is handled a second time.
+    With ``update_id`` the notice (``what``) is replay-safe: an admin who got it for this
+    update does not get it again when the update is handled a second time. Without one it
+    is not ledgered: it comes from a job or the start, which nothing replays (a gone
+    chat's notice is guarded by ``mark_gone`` there, committed at once outside a batch).
     """
     svc = services(context)
     for admin in svc.config.bot.admins:
-        key = f"{sent_key}:{admin}" if sent_key else None
-        if key is not None and await svc.store.sent(key) is not None:
-            continue
+        key = None if update_id is None else SendKey.of_update(update_id, what, admin)
         text = translate(chat_language(svc, await svc.store.chat(admin)), message, **params)
+        send = functools.partial(context.bot.send_message, admin, text, parse_mode=None)
         try:
-            sent = await context.bot.send_message(admin, text, parse_mode=None)
+            await send_once(context, key, send)
         except TelegramError as exc:
             log.warning("could not notify admin %s: %s", admin, exc)
-            continue
-        if key is not None:
-            await svc.store.record_sent(key, admin, sent.message_id)
 
 
 def command_ref(chat: ChatRecord) -> str:
@@ -236,23 +249,23 @@ _JOINED = frozenset(
 )
 
 
-async def record_membership(context: Context, change: ChatMemberUpdated, sent_key: str) -> None:
+async def record_membership(context: Context, change: ChatMemberUpdated, update_id: int) -> None:
     """A ``my_chat_member`` change in a group or channel: store the bot's status and rights
-    there, and tell the admins when it joined or was removed (``sent_key``: replay-safe)."""
+    there, and tell the admins when it joined or was removed (once per ``update_id``)."""
     status, can_post = bot_rights(change.new_chat_member, change.chat.type)
     if status in ("left", "kicked"):
-        await _bot_removed(context, change, status, sent_key)
+        await _bot_removed(context, change, status, update_id)
         return
     chat = change.chat
     record = await services(context).store.upsert_chat(
         chat.id, chat.type, chat.title, chat.username, bot_status=status, can_post=can_post
     )
     if change.old_chat_member.status not in _JOINED:
-        await _bot_added(context, change, record, sent_key)
+        await _bot_added(context, change, record, update_id)
 
 
 async def _bot_added(
-    context: Context, change: ChatMemberUpdated, chat: ChatRecord, sent_key: str
+    context: Context, change: ChatMemberUpdated, chat: ChatRecord, update_id: int
 ) -> None:
     svc = services(context)
     by = _who(change)
@@ -265,7 +278,8 @@ async def _bot_added(
     await tell_admins(
         context,
         message,
-        sent_key=f"{sent_key}:added",
+        update_id=update_id,
+        what="added",
         chat=_title(chat),
         user=by,
         ref=command_ref(chat),
@@ -273,7 +287,7 @@ async def _bot_added(
 
 
 async def _bot_removed(
-    context: Context, change: ChatMemberUpdated, status: str, sent_key: str
+    context: Context, change: ChatMemberUpdated, status: str, update_id: int
 ) -> None:
     """Mark the chat gone and no longer approved; the admins are told once."""
     chat = change.chat
@@ -287,7 +301,8 @@ async def _bot_removed(
         await tell_admins(
             context,
             N_("I was removed from {chat} by {user}."),
-            sent_key=f"{sent_key}:removed",
+            update_id=update_id,
+            what="removed",
             chat=_title(record),
             user=_who(change),
         )

@@ -117,7 +117,7 @@ async def track_bot_membership(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None or change.chat.type == Chat.PRIVATE:
         return  # a user blocking or unblocking the bot: not a target either way
-    await record_membership(context, change, sent_key=f"u{update.update_id}")
+    await record_membership(context, change, update.update_id)
 
 
 # ---------------------------------------------------------------- /channels

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from bot.admin.chats import Target
 from bot.articles import view as article_view
 from bot.articles.content import Article, Library
 from bot.polls import campaigns as polls
-from bot.replies import reply_parts
+from bot.replies import SendKey, already_sent, reply_key, reply_once, reply_parts, send_once
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
 
@@ -66,12 +67,12 @@ async def post_article(update: Update, context: Context) -> None:
     refs, words = chats.split_targets(context.args or [])
     problem = _post_problem(svc, message.chat.type, words, lang)
     if problem is not None:
-        await message.reply_text(problem, parse_mode=None)
+        await reply_once(update, context, problem, plain=True)
         return
     article = svc.library.get(words[0])
     assert article is not None
-    reply_key = f"u{update.update_id}:post:reply"
-    if await svc.store.sent(reply_key) is not None:
+    report = reply_key(update, "post-report")
+    if report is not None and await already_sent(context, report):
         return  # a replay of a /post that was handled to the end
     targets, skipped = await _targets(context, user.id, refs, lang)
     if not targets and not skipped:
@@ -80,11 +81,13 @@ async def post_article(update: Update, context: Context) -> None:
             N_("There is no channel to post to: name one, e.g. {example}"),
             example=f"/post {article.id} @mychannel",
         )
-        await message.reply_text(text, parse_mode=None)
+        await reply_once(update, context, text, plain=True)
         return
     origin = f"u{update.update_id}:post"
-    posted = [await _send_article(context, article, t, origin, lang) for t in targets]
-    campaign_id, posted = await _send_poll(context, article, posted, origin, user.id)
+    posted = [await _send_article(context, article, t, update.update_id, lang) for t in targets]
+    campaign_id, posted = await _send_article_campaign(
+        context, article, posted, origin=origin, update_id=update.update_id, user_id=user.id
+    )
     for item in (item for item in posted if item.ok):
         language = article.localized(item.target.language).language
         await svc.store.record_post(
@@ -97,8 +100,7 @@ async def post_article(update: Update, context: Context) -> None:
             origin=f"{origin}:{item.target.chat_id}",
         )
     await _audit(svc, user.id, article, posted, skipped)
-    sent = await message.reply_text(_report(article, posted, skipped, lang))
-    await svc.store.record_sent(reply_key, sent.chat_id, sent.message_id)
+    await reply_once(update, context, _report(article, posted, skipped, lang), what="post-report")
 
 
 def _post_problem(
@@ -149,35 +151,37 @@ def summary_button(bot_username: str, article_id: str, language: str) -> InlineK
 
 
 async def _send_article(
-    context: Context, article: Article, target: Target, origin: str, lang: str | None
+    context: Context, article: Article, target: Target, update_id: int, lang: str | None
 ) -> _Posted:
     """Send every part of the article to one target; parts sent before are skipped."""
-    store = services(context).store
     parts = article_view.render_post(article.localized(target.language))
     button = summary_button(context.bot.username, article.id, target.language)
     ids: list[int] = []
     for index, text in enumerate(parts):
-        key = f"{origin}:{target.chat_id}:{index}"
-        done = await store.sent(key)
-        if done is not None and done.message_id is not None:
-            ids.append(done.message_id)
-            continue
-        last = index == len(parts) - 1
+        key = SendKey.of_update(update_id, "article", target.chat_id, index)
+        markup = button if index == len(parts) - 1 else None
+        send = functools.partial(
+            context.bot.send_message, target.chat_id, text, reply_markup=markup
+        )
         try:
-            sent = await context.bot.send_message(
-                target.chat_id, text, reply_markup=button if last else None
-            )
+            sent = await send_once(context, key, send)
         except TelegramError as exc:
             log.warning("posting %s to %s failed: %s", article.id, target.chat_id, exc)
-            await chats.note_failure(context, target.chat_id, exc)
+            await chats.note_failure(context, target.chat_id, exc, update_id=update_id)
             return _Posted(target, tuple(ids), error=chats.failure_reason(exc, lang or "en"))
-        await store.record_sent(key, target.chat_id, sent.message_id)
-        ids.append(sent.message_id)
+        if sent.message_id is not None:
+            ids.append(sent.message_id)
     return _Posted(target, tuple(ids))
 
 
-async def _send_poll(
-    context: Context, article: Article, posted: list[_Posted], origin: str, user_id: int
+async def _send_article_campaign(
+    context: Context,
+    article: Article,
+    posted: list[_Posted],
+    *,
+    origin: str,
+    update_id: int,
+    user_id: int,
 ) -> tuple[int | None, list[_Posted]]:
     """The article's poll to every target that got the article, as one campaign."""
     spec = article.poll
@@ -190,6 +194,7 @@ async def _send_poll(
         spec,
         reached,
         origin=origin,
+        update_id=update_id,
         created_by=user_id,
         article_id=article.id,
         localize=lambda target: article.localized(target.language).poll or original,

@@ -30,12 +30,11 @@ async def start(update: Update, context: Context) -> None:
         return
     _ = gettext_for(user.language_code)
     if not context.args:
-        await message.reply_text(
-            _(
-                "Hi! I post articles with a short summary and run polls about them. "
-                "Send /help to see what I can do."
-            )
+        greeting = _(
+            "Hi! I post articles with a short summary and run polls about them. "
+            "Send /help to see what I can do."
         )
+        await reply_once(update, context, greeting, what="greeting")
         return
     article_id = article_view.parse_payload(context.args[0])
     article = services(context).library.get(article_id) if article_id else None
@@ -44,7 +43,7 @@ async def start(update: Update, context: Context) -> None:
             "Sorry, this link does not lead to an article I have. "
             "Send /summary to see the articles whose summary I can send."
         )
-        await message.reply_text(text, parse_mode=None)
+        await reply_once(update, context, text, what="summary", plain=True)
         return
     await _deliver_summary(update, context, article)
 
@@ -61,7 +60,7 @@ async def send_summary(update: Update, context: Context) -> None:
         _ = gettext_for(user.language_code)
         text = _("Send /summary with the id of an article. The articles: {ids}")
         ids = article_view.article_ids(library)
-        await message.reply_text(text.format(ids=ids), parse_mode=None)
+        await reply_once(update, context, text.format(ids=ids), what="summary", plain=True)
         return
     await _deliver_summary(update, context, article)
 
@@ -81,11 +80,10 @@ async def _deliver_summary(update: Update, context: Context, article: Article) -
         payload = article_view.summary_payload(article.id)
         url = create_deep_linked_url(context.bot.username, payload)
         _ = gettext_for(user.language_code)
-        await message.reply_text(
-            _("I send summaries in a private chat: {link}").format(
-                link=link(url, _("open the summary"))
-            )
+        text = _("I send summaries in a private chat: {link}").format(
+            link=link(url, _("open the summary"))
         )
+        await reply_once(update, context, text, what="summary")
         return
     language = reader_language(article, user.language_code)
     points = await asyncio.to_thread(article.summary_points, language)

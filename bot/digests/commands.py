@@ -22,10 +22,9 @@ from bot.admin.chats import TargetError, chat_language, resolve, split_targets, 
 from bot.config import ConfigError
 from bot.digests import schedules
 from bot.digests.compose import DigestRequest, send_digest, timestamp
-from bot.digests.schedules import ScheduleError
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
-from bot.texts import N_, Problem, escape, gettext_for, normalize_language
+from bot.texts import N_, Problem, Refusal, escape, gettext_for, normalize_language
 from storage.digests import Schedule
 
 log = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ async def sync_default_schedule(context: Context, now: datetime) -> None:
     if cron:
         try:
             schedules.check(cron, zone, now)
-        except ScheduleError as exc:
+        except schedules.ScheduleError as exc:
             raise ConfigError(f"digest.schedule: {exc.render('en')}") from None
     wanted = await _default_targets(context) if cron else []
     if wanted is None:
@@ -217,7 +216,7 @@ async def _destination(update: Update, context: Context, refs: Sequence[str]) ->
         target = await resolve(context, ref)
     except TargetError as exc:
         reason = exc.problem.render(language)
-        raise ScheduleError(Problem(BAD_TARGET, {"ref": str(ref), "reason": reason})) from None
+        raise Refusal(Problem(BAD_TARGET, {"ref": str(ref), "reason": reason})) from None
     return Destination(target.chat_id, target.display, target.language)
 
 
@@ -236,7 +235,7 @@ async def add_schedule(update: Update, context: Context) -> None:
         zone = request.zone or _default_zone(svc)
         schedules.check(request.cron, zone, now)
         where = await _destination(update, context, [request.ref] if request.ref else [])
-    except ScheduleError as exc:
+    except Refusal as exc:
         await svc.store.audit(user.id, "schedule", result="refused", detail=text[:200])
         await reply_once(update, context, exc.render(user.language_code), what="schedule")
         return
@@ -315,19 +314,17 @@ async def digest_now(update: Update, context: Context) -> None:
     refs, words = split_targets(context.args or [])
     try:
         if words or len(refs) > 1:
-            raise ScheduleError(Problem(DIGEST_USAGE))
+            raise Refusal(Problem(DIGEST_USAGE))
         where = await _destination(update, context, refs)
-    except ScheduleError as exc:
+    except Refusal as exc:
         await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
-        await reply_once(update, context, exc.render(user.language_code), what="digest")
+        await reply_once(update, context, exc.render(user.language_code), what="digest-reply")
         return
     now = svc.clock.utc()
     request = DigestRequest(
         None, where.chat_id, where.language, schedules.zone(_default_zone(svc)), now, now
     )
-    _claimed, error = await send_digest(
-        context, request, sent_key=f"u{update.update_id}:digest:{where.chat_id}"
-    )
+    _claimed, error = await send_digest(context, request, update_id=update.update_id)
     await svc.store.audit(
         user.id,
         "digest",
@@ -340,7 +337,7 @@ async def digest_now(update: Update, context: Context) -> None:
         text = _("The digest could not be sent to {target}: {reason}").format(
             target=name, reason=escape(error)
         )
-        await reply_once(update, context, text, what="digest")
+        await reply_once(update, context, text, what="digest-reply")
     elif where.chat_id != chat.id:
         text = _("Digest sent to {target}.").format(target=name)
-        await reply_once(update, context, text, what="digest")
+        await reply_once(update, context, text, what="digest-reply")

@@ -7,6 +7,8 @@ Only kept counts, snapshots and digest items are read: a digest never scans the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from bot.admin.chats import failure_reason, note_failure
 from bot.digests import schedules
 from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
 from bot.polls.results import CampaignResult, combined, option_key
+from bot.replies import SendKey, send_once
 from bot.services import services
 from bot.split import pack
 from bot.texts import (
@@ -242,22 +245,23 @@ def plan(digest: Digest, *, chart: bool) -> list[Part]:
 
 
 async def send_digest(
-    context: Context, request: DigestRequest, *, sent_key: str | None = None
+    context: Context, request: DigestRequest, *, update_id: int | None = None
 ) -> tuple[bool, str | None]:
     """Claim, compose and send one digest: (claimed, why sending failed if it did).
 
     The claim is durable before anything is sent, so this digest is never sent twice.
-    ``sent_key`` (for /digest) makes a replayed update finish the digest it claimed, and
+    ``update_id`` (for /digest) makes a replayed update finish the digest it claimed, and
     skip the messages already sent.
     """
     svc = services(context)
     store, charts = svc.store, svc.config.digest.charts
+    key = ledger_key(request, update_id)
     digest_id = await store.claim_digest(
         request.schedule_id,
         request.target_chat,
         timestamp(request.due_at),
         at=timestamp(request.now),
-        origin=sent_key,
+        origin=key.request if update_id is not None else None,
     )
     if digest_id is None:
         log.info(
@@ -273,7 +277,7 @@ async def send_digest(
         await store.mark_digest_sent(digest_id, at=timestamp(request.now), message_ids=[])
         return True, None
     png = await render_png(digest) if charts and digest.campaigns else None
-    ids, error = await _deliver(context, digest, png, sent_key)
+    ids, error = await _deliver(context, digest, png, key, update_id)
     if ids:
         await store.mark_digest_sent(digest_id, at=timestamp(request.now), message_ids=ids)
     return True, error
@@ -292,28 +296,32 @@ async def render_png(digest: Digest) -> bytes | None:
         return None
 
 
+def ledger_key(request: DigestRequest, update_id: int | None) -> SendKey:
+    """The ledger key of a digest's first message: under the /digest update that asked for
+    it, else under the claim of its schedule and due time."""
+    chat_id = request.target_chat
+    if update_id is not None:
+        return SendKey.of_update(update_id, "digest", chat_id)
+    assert request.schedule_id is not None, "a digest is asked by an update or a schedule"
+    return SendKey.of_schedule(request.schedule_id, timestamp(request.due_at), "digest", chat_id)
+
+
 async def _deliver(
-    context: Context, digest: Digest, png: bytes | None, sent_key: str | None
+    context: Context, digest: Digest, png: bytes | None, key: SendKey, update_id: int | None
 ) -> tuple[list[int], str | None]:
-    store = services(context).store
     chat_id = digest.request.target_chat
     ids: list[int] = []
     for index, part in enumerate(plan(digest, chart=png is not None)):
-        key = f"{sent_key}:{index}" if sent_key else None
-        done = await store.sent(key) if key else None
-        if done is not None:
-            ids.append(done.message_id or 0)
-            continue
+        send = (
+            functools.partial(context.bot.send_photo, chat_id, png, caption=part.text)
+            if part.photo and png is not None
+            else functools.partial(context.bot.send_message, chat_id, part.text)
+        )
         try:
-            if part.photo and png is not None:
-                message = await context.bot.send_photo(chat_id, png, caption=part.text)
-            else:
-                message = await context.bot.send_message(chat_id, part.text)
+            sent = await send_once(context, dataclasses.replace(key, part=index), send)
         except TelegramError as exc:
             log.warning("digest to %s failed: %s", chat_id, exc)
-            await note_failure(context, chat_id, exc)
+            await note_failure(context, chat_id, exc, update_id=update_id)
             return ids, failure_reason(exc, digest.request.language)
-        ids.append(message.message_id)
-        if key:
-            await store.record_sent(key, chat_id, message.message_id)
+        ids.append(sent.message_id or 0)
     return ids, None

@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from telegram.ext import Application
 
 from bot.admin.chats import split_targets
-from bot.texts import N_, Gettext, Problem, escape, translate
+from bot.texts import N_, Gettext, Problem, Refusal, escape
 from storage.digests import Schedule
 
 log = logging.getLogger(__name__)
@@ -64,19 +64,8 @@ _CRON_WORD = re.compile(r"^[0-9A-Za-z*?][0-9A-Za-z*?,/-]*$")
 _ZONE_LIKE = re.compile(r"[A-Za-z]{2,}/[A-Za-z]")
 
 
-class ScheduleError(Exception):
-    """A mistake in a /schedule request; the ``words`` params are msgids, translated too."""
-
-    def __init__(self, problem: Problem, words: tuple[str, ...] = ()) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-        self.words = words
-
-    def render(self, language: str | None) -> str:
-        params = dict(self.problem.params)
-        for key in self.words:
-            params[key] = translate(language, params[key])
-        return translate(language, self.problem.message, **params)
+class ScheduleError(Refusal):
+    """A mistake in a schedule as an admin wrote it: its cron, time zone or words."""
 
 
 class DigestTrigger(CronTrigger):  # type: ignore[misc]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     CallbackContext,
@@ -31,9 +31,9 @@ from bot.admin.chats import (
 )
 from bot.polls import newpoll, votes
 from bot.polls.spec import PollSpec, send_kwargs, validate
-from bot.replies import reply_once
+from bot.replies import SendKey, reply_once, send_once
 from bot.services import services
-from bot.texts import Gettext, escape, gettext_for
+from bot.texts import Gettext, Problem, escape, gettext_for
 from storage.polls import Campaign
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -72,15 +72,17 @@ async def send_campaign(
     targets: Sequence[Target],
     *,
     origin: str,
+    update_id: int,
     created_by: int | None,
     article_id: str | None = None,
     localize: Callable[[Target], PollSpec] | None = None,
 ) -> CampaignOutcome:
     """Send one question to every target as a native poll, and record each poll.
 
-    ``origin`` identifies the request (e.g. ``u<update_id>``): replaying the same update
-    after a crash returns the same campaign and skips chats that already got their poll.
-    ``localize`` gives the spec to send to a target (its translation), if any.
+    ``origin`` identifies the request (e.g. ``u<update_id>``) and ``update_id`` keys its
+    sends: replaying the same update after a crash returns the same campaign and skips
+    chats that already got their poll. ``localize`` gives the spec to send to a target
+    (its translation), if any.
     """
     svc = services(context)
     campaign = await svc.store.create_campaign(
@@ -97,34 +99,47 @@ async def send_campaign(
             campaign,
             localize(target) if localize else spec,
             target,
-            f"{origin}:poll:{target.chat_id}",
+            update_id,
         )
         for target in targets
     ]
     return CampaignOutcome(campaign, tuple(deliveries))
 
 
+class _Invalid(Exception):
+    """The spec cannot be sent to this target (checked only if it was not sent before)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 async def _send_poll(
-    context: Context, campaign: Campaign, spec: PollSpec, target: Target, key: str
+    context: Context, campaign: Campaign, spec: PollSpec, target: Target, update_id: int
 ) -> Delivery:
-    svc = services(context)
-    done = await svc.store.sent(key)
-    if done is not None:
-        return Delivery(target, done.message_id)
-    problems = validate(spec, in_channel=target.is_channel, now=datetime.now(UTC))
-    if problems:
-        return Delivery(target, error=problems[0].render(target.language))
+    """One target's poll, unless a replay of this update finds it sent; its row is written
+    before the ledger's record commits, so a poll that went out is never left unrecorded."""
+    store = services(context).store
+
+    async def send() -> Message:
+        problems = validate(spec, in_channel=target.is_channel, now=datetime.now(UTC))
+        if problems:
+            raise _Invalid(problems[0])
+        message: Message = await context.bot.send_poll(target.chat_id, **send_kwargs(spec))
+        assert message.poll is not None
+        state = votes.poll_state(message.poll)
+        await store.add_poll(campaign.id, target.chat_id, message.message_id, state)
+        return message
+
+    key = SendKey.of_update(update_id, "poll", target.chat_id)
     try:
-        message = await context.bot.send_poll(target.chat_id, **send_kwargs(spec))
+        sent = await send_once(context, key, send)
+    except _Invalid as invalid:
+        return Delivery(target, error=invalid.problem.render(target.language))
     except TelegramError as exc:
-        await note_failure(context, target.chat_id, exc)
+        await note_failure(context, target.chat_id, exc, update_id=update_id)
         return Delivery(target, error=failure_reason(exc, target.language))
-    assert message.poll is not None
-    await svc.store.add_poll(
-        campaign.id, target.chat_id, message.message_id, votes.poll_state(message.poll)
-    )
-    await svc.store.record_sent(key, target.chat_id, message.message_id)
-    return Delivery(target, message.message_id)
+    return Delivery(target, sent.message_id)
 
 
 # ---------------------------------------------------------------- creating
@@ -149,6 +164,7 @@ async def _create(
         spec,
         targets,
         origin=origin,
+        update_id=update.update_id,
         created_by=user_id,
         article_id=article_id,
         localize=localize,

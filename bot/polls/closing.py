@@ -43,8 +43,13 @@ async def expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await expire_polls(services(context))
 
 
-async def _stop(context: Context, poll: PollRecord, language: str | None) -> str | None:
-    """Stop one poll and keep the final counts Telegram returns; why not, if it failed."""
+async def _stop(
+    context: Context, poll: PollRecord, language: str | None, update_id: int
+) -> str | None:
+    """Stop one poll and keep the final counts Telegram returns; why not, if it failed.
+
+    stopPoll edits the poll, it sends nothing: stopping it again on a replay is answered
+    "already closed", which is taken as done."""
     store = services(context).store
     assert poll.chat_id is not None and poll.message_id is not None
     failure: str | None = None
@@ -54,7 +59,7 @@ async def _stop(context: Context, poll: PollRecord, language: str | None) -> str
         # Already closed: nothing is lost. Otherwise the poll cannot be reached any more
         # (bot removed...), so its counts cannot change for us either: keep them as final.
         if not (isinstance(exc, BadRequest) and "already" in exc.message.lower()):
-            await note_failure(context, poll.chat_id, exc)
+            await note_failure(context, poll.chat_id, exc, update_id=update_id)
             failure = failure_reason(exc, language or "en")
         await store.mark_polls_closed([poll.poll_id])
     else:
@@ -77,7 +82,7 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         _("Poll #{id} was already closed.") if campaign.is_closed else _("Poll #{id} is closed.")
     )
     lines = [state.format(id=campaign.id)]
-    lines += await _stop_all(context, polls, user.language_code)
+    lines += await _stop_all(context, polls, user.language_code, update.update_id)
     store = services(context).store
     if not campaign.is_closed:
         await store.close_campaign(campaign.id)
@@ -88,14 +93,16 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await reply_once(update, context, "\n".join(lines))
 
 
-async def _stop_all(context: Context, polls: list[PollRecord], language: str | None) -> list[str]:
+async def _stop_all(
+    context: Context, polls: list[PollRecord], language: str | None, update_id: int
+) -> list[str]:
     """Stop every open poll; a line per chat where that failed."""
     _ = gettext_for(language)
     lines: list[str] = []
     for poll in polls:
         if poll.is_closed or poll.chat_id is None or poll.message_id is None:
             continue
-        failure = await _stop(context, poll, language)
+        failure = await _stop(context, poll, language, update_id)
         if failure:
             chat = await services(context).store.chat(poll.chat_id)
             name = chat.display if chat else str(poll.chat_id)

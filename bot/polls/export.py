@@ -33,7 +33,7 @@ from telegram.ext import ContextTypes
 from bot.admin.auth import admin_or_chat_admin, managed_campaign
 from bot.config import USERNAME_RE, Config
 from bot.polls.results import combined
-from bot.replies import send_once
+from bot.replies import reply_with
 from bot.services import services
 from bot.texts import N_, escape, translate
 from storage import Store
@@ -181,7 +181,8 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         document = InputFile(data, filename=f"poll-{campaign.id}.csv")
         return await chat_message.reply_document(document, caption=escape(caption[:1000]))
 
-    if await send_once(update, context, "export", send):
+    sent = await reply_with(update, context, "export", send)
+    if sent is not None and sent.now:
         await store.audit(user.id, "poll.export", target=f"#{campaign.id}")
 
 

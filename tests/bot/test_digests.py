@@ -7,6 +7,7 @@ test modules too.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -30,6 +31,8 @@ from tests.harness import BotHarness, bot_harness
 
 # An hour boundary two hours ago: the digests of the tests fall due then and an hour or two
 # later. The test's clock is the store's too, so campaigns and snapshots are stamped by it.
+# The update a set-up campaign is sent for: negative ids, never one the sandbox hands out.
+SETUP_UPDATES = itertools.count(-1, -1)
 HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
 
 
@@ -54,7 +57,7 @@ async def post_poll(
     assert not errors
     outcome = await send_campaign(
         context, PollSpec(question, tuple(options)), targets, origin=f"test:{question}",
-        created_by=ADMIN, article_id=article_id,
+        update_id=next(SETUP_UPDATES), created_by=ADMIN, article_id=article_id,
     )  # fmt: skip
     polls = await bot.store.polls_of(outcome.campaign.id)
     return outcome.campaign.id, [poll.poll_id for poll in polls]
