@@ -295,6 +295,9 @@ def _dead_letters_replay(args: argparse.Namespace) -> int:
     except TelegramError as exc:  # the bot could not start: Telegram unreachable...
         print(f"pollbot: dead letter #{args.id} not replayed: {exc}", file=sys.stderr)
         return 1
+    except LookupError:  # pruned at start: older than [storage] keep_days
+        print(f"pollbot: no dead letter #{args.id}: it was older than keep_days", file=sys.stderr)
+        return 1
     finally:
         lock.release()
     if error is not None:

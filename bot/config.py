@@ -64,7 +64,8 @@ class TelegramConfig(_Section, frozen=True):
 
 class StorageConfig(_Section, frozen=True):
     path: Path
-    keep_days: int = 30  # the sent ledger, dead letters and the audit log, by age
+    # the sent ledger, dead letters and the audit log, by age (at most a century)
+    keep_days: Annotated[int, msgspec.Meta(le=36_500)] = 30
 
 
 class BotConfig(_Section, frozen=True):
@@ -86,7 +87,7 @@ class DigestConfig(_Section, frozen=True):
     timezone: str = ""
     target: int | str | None = None
     charts: bool = True
-    grace_minutes: Annotated[int, msgspec.Meta(ge=0)] = 120
+    grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=525_600)] = 120  # at most a year
 
 
 class PrivacyConfig(_Section, frozen=True):
@@ -245,7 +246,11 @@ def _bot(section: BotConfig, base_dir: Path) -> BotConfig:
         f"must be one of {', '.join(SUPPORTED_LANGUAGES)}",
     )
     _valid_timezone(section.timezone, f"{w}.timezone")
-    return msgspec.structs.replace(section, content_dir=_resolve(section.content_dir, base_dir))
+    return msgspec.structs.replace(
+        section,
+        channels=tuple(_chat_ref(c) for c in section.channels),
+        content_dir=_resolve(section.content_dir, base_dir),
+    )
 
 
 def _digest(section: DigestConfig, default_zone: str) -> DigestConfig:
@@ -255,15 +260,22 @@ def _digest(section: DigestConfig, default_zone: str) -> DigestConfig:
     if section.schedule:
         _valid_schedule(section.schedule, section.timezone or default_zone)
     target = section.target
-    if target is not None:
-        # A digest may also go to one person: a private chat's (positive) id is allowed.
-        private = isinstance(target, int) and target > 0
-        _check(
-            is_chat_ref(target) or private,
-            f"{w}.target",
-            f"{target!r} is not @username or a chat id",
-        )
-    return section
+    if target is None:
+        return section
+    # run refuses a private chat as a digest's target too (admins get the default digest
+    # privately when no target is set)
+    _check(
+        is_chat_ref(target),
+        f"{w}.target",
+        f"{target!r} is not @username or the id of a channel or group "
+        "(leave target out for a digest to every admin privately)",
+    )
+    return msgspec.structs.replace(section, target=_chat_ref(target))
+
+
+def _chat_ref(value: int | str) -> int | str:
+    """A chat reference as the bot compares it: an id written as text becomes the number."""
+    return int(value) if isinstance(value, str) and _CHAT_ID_RE.match(value) else value
 
 
 def _valid_schedule(cron: str, zone: str) -> None:

@@ -67,6 +67,11 @@ def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
         (("[bot]", "[bot]\ncolour = 1"), "bot.colour: unknown key"),
         (("[storage]", "[storage]\nextra = 1"), "storage.extra: unknown key"),
         (("[storage]", "[storage]\nkeep_days = 0"), "storage.keep_days: must be at least 1"),
+        (("[storage]", "[storage]\nkeep_days = 1000000000000000"), "storage.keep_days: must be"),
+        (
+            ("[bot]", "[digest]\ngrace_minutes = 1000000000000000\n[bot]"),
+            "digest.grace_minutes: must be an integer <= 525600",
+        ),
         (('path = "db/pollbot.sqlite3"', 'path = "missing/x.sqlite3"'), "storage.path: directory"),
         (('path = "db/pollbot.sqlite3"', 'path = "db"'), "storage.path:"),
         (
@@ -110,9 +115,18 @@ def test_missing_section_and_missing_file(tmp_path: Path) -> None:
         Config.from_toml(tmp_path / "nope.toml", env={})
 
 
-def test_a_digest_may_go_to_one_person(tmp_path: Path) -> None:
+def test_a_digest_target_is_a_channel_or_group_as_run_requires(tmp_path: Path) -> None:
+    # run cannot send the default digest to a private chat: check-config must not say OK
     text = GOOD.replace("[bot]", "[digest]\ntarget = 11111111\n[bot]")
-    assert Config.from_toml(write(tmp_path, text), env={}).digest.target == 11111111
+    with pytest.raises(ConfigError, match="digest.target: 11111111 is not @username"):
+        Config.from_toml(write(tmp_path, text), env={})
+    text = GOOD.replace("[bot]", '[digest]\ntarget = "-1001234567890"\n[bot]')
+    assert Config.from_toml(write(tmp_path, text), env={}).digest.target == -1001234567890
+
+
+def test_a_chat_id_written_as_text_is_the_same_chat_as_the_number(tmp_path: Path) -> None:
+    text = GOOD.replace("-1001234567890]", '"-1001234567890"]')
+    assert Config.from_toml(write(tmp_path, text), env={}).bot.channels[-1] == -1001234567890
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""Articles: posting them with their poll to channels, the library, and the wiring.
+"""Posting articles: an article and its poll to channels (/post), and the library (/articles).
 
 ``/post`` sends each target the article (split between paragraphs, with a "Get a summary"
 deep link on the last part) and then the article's poll, all polls as one campaign. Every
 message is recorded under its update, so a replayed ``/post`` posts nothing twice.
 ``/articles`` lists the library. What readers get (the greeting, ``/start s-<id>`` and
-``/summary``) lives in bot/readers.py; this module registers its handlers too.
+``/summary``) lives in bot/articles/readers.py; bot/articles/__init__.py lists the handlers.
 """
 
 from __future__ import annotations

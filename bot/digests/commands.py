@@ -2,7 +2,7 @@
 
 Scheduled digests are claimed in the database before they are sent, so none is ever sent
 twice, and one that fell due while the bot was down is sent once at start. What a digest
-says is bot/digest_compose.py; when it is due is bot/schedules.py. Commands: /digest,
+says is bot/digests/compose.py; when it is due is bot/digests/schedules.py. Commands: /digest,
 /schedule, /schedules, /unschedule (admins only, audited).
 """
 

@@ -1,10 +1,9 @@
-"""Polls: campaigns sent to several chats, and the wiring of every poll feature.
+"""Campaigns: one question sent as a native poll to each of several chats.
 
-``/poll`` (an article's poll) and ``/newpoll`` (syntax in bot/newpoll.py) create a campaign:
-one native poll per chat, checked against every target before anything is sent. The rest
-of the feature lives beside it: votes as they arrive in bot/votes.py, closing (the expiry
-job and /close) in bot/closing.py, reading (/polls, /results) in bot/results.py and the
-CSV export in bot/export.py; this module registers all their handlers and commands.
+``/poll`` (an article's poll) and ``/newpoll`` (syntax in bot/polls/newpoll.py) create a
+campaign: one poll per chat, checked against every target before anything is sent. The
+rest of the feature lives beside it in bot/polls/ (votes, closing, results, export), and
+bot/polls/__init__.py lists its handlers and commands.
 """
 
 from __future__ import annotations
