@@ -6,10 +6,12 @@ import asyncio
 import functools
 import logging
 import secrets
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from telegram import Chat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -37,6 +39,13 @@ RATE_LIMIT_RETRIES = 5
 DAY = 24 * 3600  # seconds; also the interval of the pruning job
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's roots), loaded once for every client: loading
+    it costs about 25 ms, and each bot has two clients (sends and getUpdates)."""
+    return httpx.create_ssl_context()
+
+
 def build_bot(
     config: Config, *, private_chat_interval: float = PRIVATE_CHAT_INTERVAL
 ) -> RawUpdatesBot:
@@ -49,8 +58,15 @@ def build_bot(
     return RawUpdatesBot(
         token=config.telegram.token,
         base_url=config.telegram.api_url,
-        request=HTTPXRequest(connection_pool_size=32, read_timeout=15.0, media_write_timeout=60),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=10.0),
+        request=HTTPXRequest(
+            connection_pool_size=32,
+            read_timeout=15.0,
+            media_write_timeout=60,
+            httpx_kwargs={"verify": _tls()},
+        ),
+        get_updates_request=HTTPXRequest(
+            connection_pool_size=2, read_timeout=10.0, httpx_kwargs={"verify": _tls()}
+        ),
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),
