@@ -118,7 +118,7 @@ def test_missing_section_and_missing_file(tmp_path: Path) -> None:
 def test_a_digest_target_is_a_channel_or_group_as_run_requires(tmp_path: Path) -> None:
     # run cannot send the default digest to a private chat: check-config must not say OK
     text = GOOD.replace("[bot]", "[digest]\ntarget = 11111111\n[bot]")
-    with pytest.raises(ConfigError, match="digest.target: 11111111 is not @username"):
+    with pytest.raises(ConfigError, match=r"digest\.target: 11111111 is not @username"):
         Config.from_toml(write(tmp_path, text), env={})
     text = GOOD.replace("[bot]", '[digest]\ntarget = "-1001234567890"\n[bot]')
     assert Config.from_toml(write(tmp_path, text), env={}).digest.target == -1001234567890
