@@ -30,6 +30,7 @@ from bot.texts import translate
 from bot.webhook import serve as serve_webhook
 from storage import Store
 from storage.clock import Clock
+from storage.lock import lock_database
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,19 @@ async def running(
 
 
 async def run(config: Config, stop: asyncio.Event) -> None:
-    """Run the bot with the durable pump until ``stop`` is set."""
+    """Run the bot with the durable pump until ``stop`` is set.
+
+    The database's lock comes first: a second bot on it (``pollbot run`` or the demo) stops
+    at once with DatabaseInUse instead of both retrying getUpdates's "Conflict" forever.
+    """
+    lock = lock_database(config.storage.path)
+    try:
+        await _run_locked(config, stop)
+    finally:
+        lock.release()
+
+
+async def _run_locked(config: Config, stop: asyncio.Event) -> None:
     application = build_application(config)
     async with running(application, config) as services:
         me = application.bot.bot

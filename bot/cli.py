@@ -217,24 +217,18 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from storage.lock import lock_database
-
     config = Config.from_toml(args.config)
-    lock = lock_database(config.storage.path)  # before anything else: one bot per database
-    try:
-        setup_logging(args.log_level)
-        from bot.app import run
+    setup_logging(args.log_level)
+    from bot.app import run  # takes the database's lock before anything else
 
-        async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, _request_stop, stop, signum)
-            await run(config, stop)
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _request_stop, stop, signum)
+        await run(config, stop)
 
-        asyncio.run(main())
-    finally:
-        lock.release()
+    asyncio.run(main())
     return 0
 
 

@@ -1,8 +1,9 @@
 """One bot per database: an exclusive lock on ``<database>.lock``, with the holder's pid.
 
-``pollbot run`` takes it before anything else; a second one finds it taken and stops
-at once, naming the process that holds it (two bots on one token would otherwise both
-retry getUpdates's "Conflict" forever). The operating system releases the lock when the
+``bot.app.run`` (``pollbot run`` and the demo) and a dead-letter replay take it before
+anything else; a second one finds it taken and stops at once, naming the process that
+holds it (two bots on one token would otherwise both retry getUpdates's "Conflict"
+forever). The operating system releases the lock when the
 process ends, however it ends; the file itself stays, holding the last pid.
 """
 

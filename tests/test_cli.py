@@ -144,3 +144,21 @@ def test_a_file_that_is_not_a_database(
     status, out, err = pollbot(capsys, "dead-letters", "list", "--config", str(config))
     assert (status, out) == (1, "")
     assert one_line(err).startswith(f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: ")
+
+
+async def test_a_bot_started_without_the_cli_takes_the_lock_too(config: Path) -> None:
+    """The demo runs ``bot.app.run`` itself: a second bot on its database must stop at once,
+    as a second ``pollbot run`` does, before it starts anything."""
+    import asyncio
+
+    from bot.app import run
+    from bot.config import Config
+    from storage.lock import DatabaseInUse, lock_database
+
+    settings = Config.from_toml(config, env={})
+    held = lock_database(settings.storage.path)  # the demo's bot, already running
+    try:
+        with pytest.raises(DatabaseInUse, match="is in use by process"):
+            await run(settings, asyncio.Event())
+    finally:
+        held.release()
