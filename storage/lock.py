@@ -66,4 +66,4 @@ def lock_database(database: Path) -> DatabaseLock:
 
 def _read_pid(fd: int) -> int | None:
     text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None

@@ -151,6 +151,7 @@ def test_broken_files_are_reported_and_good_ones_still_load(tmp_path: Path) -> N
     [
         ('[poll]\nquestion = "Q"\noptions = ["a"]\nallow_adding_options = true\n', "poll"),
         ('[poll]\nquestion = "Q"\noptions = ["a"]\nopen_period = "soon"\n', "poll.open_period"),
+        ('[poll]\nquestion = "Q"\noptions = ["a"]\nopen_period = "²"\n', "poll.open_period"),
         ('[translations.ru]\nsubtitle = "x"\n', "translations.ru.subtitle"),
         ('[translations.de]\ntitle = "x"\n', "translations.de"),
         ('[translations.ru.poll]\nquestion = "x"\noptions = ["a"]\n', "translations.ru.poll"),

@@ -136,7 +136,7 @@ def campaign_id_arg(args: list[str] | None) -> int | None:
     if not args:
         return None
     text = args[0].lstrip("#№")
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 async def managed_campaign(

@@ -295,7 +295,7 @@ async def show_audit(update: Update, context: Context) -> None:
     svc = services(context)
     _ = gettext_for(user.language_code)
     args = context.args or []
-    count = int(args[0]) if args and args[0].isdigit() else AUDIT_DEFAULT
+    count = int(args[0]) if args and args[0].isdecimal() else AUDIT_DEFAULT
     entries = await svc.store.audit_entries(min(max(count, 1), AUDIT_MAX))
     if not entries:
         await reply_once(update, context, escape(_("No admin actions yet.")))

@@ -87,7 +87,7 @@ async def _act(url: str, args: argparse.Namespace) -> str:
 async def _show(client: SandboxClient, chat: str, last: int = 0) -> str:
     from bot.demo.transcript import WIDTH
 
-    data = await client.chat(int(chat) if chat.lstrip("-").isdigit() else chat)
+    data = await client.chat(int(chat) if chat.lstrip("-").isdecimal() else chat)
     lines = []
     for message in data["messages"][-last:]:
         who = (

@@ -281,9 +281,9 @@ async def remove_schedule(update: Update, context: Context) -> None:
     _ = gettext_for(user.language_code)
     args = context.args or []
     number = args[0].lstrip("#") if len(args) == 1 else ""
-    schedule = await svc.store.schedule(int(number)) if number.isdigit() else None
+    schedule = await svc.store.schedule(int(number)) if number.isdecimal() else None
     if schedule is None or schedule.is_default:
-        if not number.isdigit():
+        if not number.isdecimal():
             problem = UNSCHEDULE_USAGE
         else:
             problem = DEFAULT_SCHEDULE if schedule else NO_SUCH_SCHEDULE

@@ -141,7 +141,7 @@ def _weekdays(value: str) -> str:
     days: set[int] = set()
     for part in value.lower().split(","):
         span, slash, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else 0
+        step = int(step_text) if step_text.isdecimal() and int(step_text) > 0 else 0
         if slash and not step:
             raise ValueError(f"bad step in {part!r}")
         first, dash, last = span.partition("-")
@@ -157,7 +157,7 @@ def _weekdays(value: str) -> str:
 
 
 def _day(token: str) -> int:
-    if token.isdigit() and int(token) <= 7:
+    if token.isdecimal() and int(token) <= 7:
         return int(token)
     if token in _DAYS:
         return _DAYS.index(token)

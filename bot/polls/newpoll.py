@@ -189,7 +189,7 @@ def _is_settings(part: str) -> bool:
         return True
     folded = _fold(first)
     return bool(
-        _word_of(first) or _target(first) or (not folded.isdigit() and parse_duration(first))
+        _word_of(first) or _target(first) or (not folded.isdecimal() and parse_duration(first))
     )
 
 
@@ -267,7 +267,7 @@ def _word(word: str, settings: _Settings) -> None:
         setattr(settings, *_FLAGS[known])
     elif target:
         settings.targets.append(target)
-    elif duration is not None and not word.isdigit():
+    elif duration is not None and not word.isdecimal():
         settings.period = duration
     else:
         settings.problems.append(Problem(UNKNOWN_SETTING, {"word": word}))
@@ -275,7 +275,7 @@ def _word(word: str, settings: _Settings) -> None:
 
 def _numbers(value: str) -> tuple[int, ...] | None:
     pieces = [p for p in re.split(r"[,;\s]+", value.strip()) if p]
-    if not pieces or not all(p.isdigit() and int(p) >= 1 for p in pieces):
+    if not pieces or not all(p.isdecimal() and int(p) >= 1 for p in pieces):
         return None
     return tuple(sorted({int(p) for p in pieces}))
 

@@ -310,7 +310,7 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M%z")
 def parse_duration(text: str) -> int | None:
     """Seconds in "90", "2d", "12h", "30m", "1d 12h" or "2д 3ч" (any case); None otherwise."""
     folded = text.strip().casefold()
-    if folded.isdigit():
+    if folded.isdecimal():
         return int(folded)
     if not folded or _DURATION.sub("", folded).strip():
         return None

@@ -36,6 +36,10 @@ async def test_subscriber_sees_public_results_in_private_only(bot: BotHarness) -
     assert "Voters: 3" in reply["text"]
     [reply] = await bot.say(READER, "/results 7")
     assert reply["text"] == "No poll #7."
+    # "²" passes str.isdigit() but not int(): a usage answer, not a failed update
+    [reply] = await bot.say(READER, "/results ²")
+    assert reply["text"].startswith("Send /results")
+    assert await bot.store.dead_letters() == []
 
 
 async def test_hidden_results_wait_for_the_close(bot: BotHarness) -> None:
