@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
@@ -156,10 +156,18 @@ async def managed_campaign(
         return None
     polls = await store.polls_of(campaign.id)
     chats = {poll.chat_id for poll in polls if poll.chat_id is not None}
-    if not all([await may_manage(context, user.id, chat_id) for chat_id in chats]):
+    if not await manages_all(context, user.id, chats):
         await reply_once(update, context, _(refusal).format(id=campaign.id))
         return None
     return campaign, polls
+
+
+async def manages_all(context: Context, user_id: int, chat_ids: Iterable[int]) -> bool:
+    """May the user manage every one of these chats? Stops at the first it may not."""
+    for chat_id in chat_ids:
+        if not await may_manage(context, user_id, chat_id):
+            return False
+    return True
 
 
 async def manages_any(context: Context, user_id: int, chat_ids: list[int]) -> bool:

@@ -37,6 +37,7 @@ from bot.replies import reply_with
 from bot.services import services
 from bot.texts import N_, escape, translate
 from storage import Store
+from storage.polls import Campaign
 
 COLUMNS = (
     "kind",
@@ -70,6 +71,12 @@ async def write_csv(store: Store, campaign_id: int, out: TextIO) -> bool:
     campaign = await store.campaign(campaign_id)
     if campaign is None:
         return False
+    await _write_rows(store, campaign, out)
+    return True
+
+
+async def _write_rows(store: Store, campaign: Campaign, out: TextIO) -> None:
+    campaign_id = campaign.id
     polls = await store.counts_of(campaign_id)  # one read: per-chat rows and totals agree
     result = await combined(store, campaign, polls)
     writer = csv.writer(out)
@@ -135,30 +142,32 @@ async def write_csv(store: Store, campaign_id: int, out: TextIO) -> bool:
                         int(answer.is_chat),
                     ]
                 )
-    return True
 
 
-async def write_file(store: Store, campaign_id: int, out: BinaryIO) -> bool:
+async def write_file(store: Store, campaign: Campaign, out: BinaryIO) -> None:
     """Write the CSV file of both ``/export`` and ``pollbot export`` to ``out``: UTF-8 with
-    a byte-order mark, which spreadsheets need for Cyrillic. False (nothing written) if
-    there is no such campaign; the rows are streamed, as by ``write_csv``."""
-    if await store.campaign(campaign_id) is None:
-        return False
+    a byte-order mark, which spreadsheets need for Cyrillic; the rows are streamed, as by
+    ``write_csv``."""
     out.write(codecs.BOM_UTF8)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     try:
-        return await write_csv(store, campaign_id, text)
+        await _write_rows(store, campaign, text)
     finally:
         text.flush()
         text.detach()  # ``out`` stays open: it belongs to the caller
 
 
-async def csv_bytes(store: Store, campaign_id: int) -> bytes | None:
-    """The CSV file as bytes (see ``write_file``), or None without a campaign."""
+async def file_bytes(store: Store, campaign: Campaign) -> bytes:
+    """The CSV file as bytes (see ``write_file``)."""
     buffer = io.BytesIO()
-    if not await write_file(store, campaign_id, buffer):
-        return None
+    await write_file(store, campaign, buffer)
     return buffer.getvalue()
+
+
+async def csv_bytes(store: Store, campaign_id: int) -> bytes | None:
+    """The CSV file of campaign ``campaign_id`` as bytes, or None without that campaign."""
+    campaign = await store.campaign(campaign_id)
+    return None if campaign is None else await file_bytes(store, campaign)
 
 
 @admin_or_chat_admin
@@ -176,8 +185,7 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
     async def send(chat_message: Message) -> Message:  # built only if not sent before
-        data = await csv_bytes(store, campaign.id)
-        assert data is not None
+        data = await file_bytes(store, campaign)
         document = InputFile(data, filename=f"poll-{campaign.id}.csv")
         return await chat_message.reply_document(document, caption=escape(caption[:1000]))
 
@@ -192,14 +200,15 @@ async def export_to(config: Config, campaign_id: int, out: Path | None) -> int:
         print(f"pollbot: no database at {config.storage.path}", file=sys.stderr)
         return 1
     async with await Store.open(config.storage.path) as store:
-        if await store.campaign(campaign_id) is None:
+        campaign = await store.campaign(campaign_id)
+        if campaign is None:
             print(f"pollbot: no poll #{campaign_id} in {config.storage.path}", file=sys.stderr)
             return 1
         if out is None:
             sys.stdout.flush()
-            await write_file(store, campaign_id, sys.stdout.buffer)
+            await write_file(store, campaign, sys.stdout.buffer)
             return 0
         with out.open("wb") as handle:
-            await write_file(store, campaign_id, handle)
+            await write_file(store, campaign, handle)
     print(f"poll #{campaign_id} exported to {out}", file=sys.stderr)
     return 0
