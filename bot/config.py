@@ -134,9 +134,6 @@ class Config(_Section, frozen=True):
         except ConfigError as error:
             raise ConfigError(error.message, path=where, field=error.field) from None
 
-    def with_overrides(self, **changes: Any) -> Config:
-        return msgspec.structs.replace(self, **changes)
-
 
 def mask_token(token: str) -> str:
     """Show enough of a token to recognise it, never enough to use it."""

@@ -39,18 +39,13 @@ class CommandInfo:
     chat_admin: bool = False  # an admin command a chat's own administrators may use there
 
 
-async def _nothing(application: PTBApplication) -> None:
-    """The start-up hook of a feature that needs none."""
-
-
 @dataclass(frozen=True, slots=True)
 class Feature:
     """One feature of the bot, as ``bot.app`` wires it."""
 
-    name: str
     handlers: Sequence[Handler]
     commands: Sequence[CommandInfo]
-    on_startup: StartupHook = _nothing
+    on_startup: StartupHook
 
 
 def all_commands(features: Sequence[Feature]) -> tuple[CommandInfo, ...]:

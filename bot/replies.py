@@ -115,9 +115,10 @@ async def reply_with(
 ) -> Sent | None:
     """Answer the update's message with ``send`` once per update (``what`` and ``part`` name
     the answer); None when the update has no message to answer."""
-    message, key = update.effective_message, reply_key(update, what, part)
-    if message is None or key is None:
+    message = update.effective_message
+    if message is None:
         return None
+    key = SendKey.of_update(update.update_id, what, message.chat_id, part)
     return await send_once(context, key, lambda: send(message))
 
 

@@ -92,7 +92,7 @@ class Refusal(Exception):
         params = dict(self.problem.params)
         for key in self.words:
             params[key] = translate(language, params[key])
-        return translate(language, self.problem.message, **params)
+        return Problem(self.problem.message, params).render(language)
 
 
 def telegram_length(text: str) -> int:

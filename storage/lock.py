@@ -22,8 +22,6 @@ class DatabaseInUse(StorageError):
     def __init__(self, database: Path, pid: int | None) -> None:
         holder = f"process {pid}" if pid is not None else "another process"
         super().__init__(f"{database} is in use by {holder}")
-        self.database = database
-        self.pid = pid
 
 
 class DatabaseLock:
@@ -39,13 +37,9 @@ class DatabaseLock:
             self._fd = -1
 
 
-def lock_path(database: Path) -> Path:
-    return database.with_name(database.name + ".lock")
-
-
 def lock_database(database: Path) -> DatabaseLock:
     """Take the database's lock without waiting; DatabaseInUse if another process has it."""
-    path = lock_path(database)
+    path = database.with_name(database.name + ".lock")
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:

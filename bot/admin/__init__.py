@@ -14,7 +14,6 @@ from bot.feature import CommandInfo, Feature, command
 from bot.texts import N_
 
 FEATURE = Feature(
-    name="admin",
     handlers=(
         ChatMemberHandler(commands.track_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         command("help", commands.show_help),

@@ -12,7 +12,6 @@ from bot.feature import CommandInfo, Feature, command
 from bot.texts import N_
 
 FEATURE = Feature(
-    name="articles",
     handlers=(
         command("start", readers.start),
         command("summary", readers.send_summary),

@@ -12,7 +12,6 @@ from bot.feature import CommandInfo, Feature, command
 from bot.texts import N_
 
 FEATURE = Feature(
-    name="digests",
     handlers=(
         command("digest", commands.digest_now),
         command("schedule", commands.add_schedule),

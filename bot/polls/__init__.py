@@ -15,7 +15,6 @@ from bot.polls import campaigns, closing, export, results, votes
 from bot.texts import N_
 
 FEATURE = Feature(
-    name="polls",
     handlers=(
         PollHandler(votes.record_poll),
         PollAnswerHandler(votes.record_answer),

@@ -32,7 +32,7 @@ from bot.polls import newpoll, votes
 from bot.polls.spec import PollSpec, send_kwargs, validate
 from bot.replies import SendKey, reply_once, send_once
 from bot.services import services
-from bot.texts import Gettext, Problem, escape, gettext_for
+from bot.texts import Gettext, Refusal, escape, gettext_for
 from storage.polls import Campaign
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -105,14 +105,6 @@ async def send_campaign(
     return CampaignOutcome(campaign, tuple(deliveries))
 
 
-class _Invalid(Exception):
-    """The spec cannot be sent to this target (checked only if it was not sent before)."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
 async def _send_poll(
     context: Context, campaign: Campaign, spec: PollSpec, target: Target, update_id: int
 ) -> Delivery:
@@ -122,8 +114,8 @@ async def _send_poll(
 
     async def send() -> Message:
         problems = validate(spec, in_channel=target.is_channel, now=datetime.now(UTC))
-        if problems:
-            raise _Invalid(problems[0])
+        if problems:  # checked only if it was not sent before
+            raise Refusal(problems[0])
         message: Message = await context.bot.send_poll(target.chat_id, **send_kwargs(spec))
         assert message.poll is not None
         state = votes.poll_state(message.poll)
@@ -133,8 +125,8 @@ async def _send_poll(
     key = SendKey.of_update(update_id, "poll", target.chat_id)
     try:
         sent = await send_once(context, key, send)
-    except _Invalid as invalid:
-        return Delivery(target, error=invalid.problem.render(target.language))
+    except Refusal as refusal:
+        return Delivery(target, error=refusal.render(target.language))
     except TelegramError as exc:
         await note_failure(context, target.chat_id, exc, update_id=update_id)
         return Delivery(target, error=failure_reason(exc, target.language))

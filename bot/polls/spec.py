@@ -295,9 +295,6 @@ class PollTable(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     revoting: bool | None = None  # default: the Bot API's (on for polls, off for quizzes)
 
 
-# The keys of the [poll] table of an article file.
-POLL_KEYS = frozenset(field.name for field in msgspec.structs.fields(PollTable))
-
 DURATION_HINT = 'seconds or a duration like "2d", "12h", "30m", "1d12h"'
 _DURATION = re.compile(r"(\d+)\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
 _UNITS = {
