@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -315,13 +314,13 @@ async def _replay(config: Config, letter_id: int) -> str | None:
 
 
 async def _read_letters(config: Config, limit: int) -> list[DeadLetter]:
-    async with await _existing_store(config) as store:
+    async with await Store.open_existing(config.storage.path) as store:
         result: list[DeadLetter] = await store.dead_letters(limit)
         return result
 
 
 async def _read_letter(config: Config, letter_id: int) -> DeadLetter:
-    async with await _existing_store(config) as store:
+    async with await Store.open_existing(config.storage.path) as store:
         letter: DeadLetter | None = await store.dead_letter(letter_id)
     if letter is None:
         raise StorageError(f"no dead letter #{letter_id} in {config.storage.path}")
@@ -329,20 +328,10 @@ async def _read_letter(config: Config, letter_id: int) -> DeadLetter:
 
 
 async def _drop_letter(config: Config, letter_id: int) -> None:
-    async with await _existing_store(config) as store:
+    async with await Store.open_existing(config.storage.path) as store:
         dropped: bool = await store.drop_dead_letter(letter_id)
     if not dropped:
         raise StorageError(f"no dead letter #{letter_id} in {config.storage.path}")
-
-
-async def _existing_store(config: Config) -> Store:
-    if not config.storage.path.is_file():
-        raise StorageError(f"no database at {config.storage.path}")
-    try:
-        store: Store = await Store.open(config.storage.path)
-    except sqlite3.Error as exc:
-        raise StorageError(f"cannot open {config.storage.path}: {exc}") from exc
-    return store
 
 
 def _when(timestamp: int) -> str:

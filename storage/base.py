@@ -21,6 +21,7 @@ import aiosqlite
 
 from storage.clock import Clock
 from storage.deferred import DEFERRABLE
+from storage.errors import StorageError
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,17 @@ class StoreBase:
             await conn.close()
             raise
         return cls(conn, path, clock or Clock())
+
+    @classmethod
+    async def open_existing(cls, path: Path) -> Self:
+        """Open a database that must be there already (the CLI's reading commands): a
+        StorageError, never a new empty file, if it is missing or not a database."""
+        if not await asyncio.to_thread(path.is_file):
+            raise StorageError(f"no database at {path}")
+        try:
+            return await cls.open(path)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {path}: {exc}") from exc
 
     async def close(self) -> None:
         await self._conn.close()

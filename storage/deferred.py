@@ -29,10 +29,6 @@ RECORD_ANSWER = (
     " is_chat = excluded.is_chat"
 )
 
-# Webhook deliveries older than a cutoff: the claim of a delivery is an immediate write,
-# and no other listed statement touches ``webhook_updates``.
-PRUNE_WEBHOOK_UPDATES = "DELETE FROM webhook_updates WHERE handled_at < ?"
-
 # A poll's latest full state: the poll row, its option counts and a snapshot. The last two
 # read the first (a closed poll ignores late, open states), which is the one order that
 # matters; ``apply_poll_state`` runs the queue before it queues a closed state, so in a
@@ -62,7 +58,6 @@ DEFERRABLE = frozenset(
     {
         SET_STATE,
         RECORD_ANSWER,
-        PRUNE_WEBHOOK_UPDATES,
         APPLY_POLL,
         APPLY_POLL_OPTIONS,
         APPLY_POLL_SNAPSHOT,

@@ -15,7 +15,7 @@ from storage.answers import AnswersMixin
 from storage.articles import ArticlesMixin
 from storage.base import GET_STATE, StoreBase
 from storage.chats import ChatsMixin
-from storage.deferred import PRUNE_WEBHOOK_UPDATES, SET_STATE
+from storage.deferred import SET_STATE
 from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
 from storage.snapshots import SnapshotsMixin
@@ -97,7 +97,8 @@ class Store(
             return cursor.rowcount == 1
 
     async def prune_webhook_updates(self, older_than: int) -> None:
-        await self._write_one(PRUNE_WEBHOOK_UPDATES, (older_than,))
+        async with self.write() as conn:
+            await conn.execute("DELETE FROM webhook_updates WHERE handled_at < ?", (older_than,))
 
     # -- dead letters -------------------------------------------------------------------
 

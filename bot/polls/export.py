@@ -196,10 +196,7 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def export_to(config: Config, campaign_id: int, out: Path | None) -> int:
     """``pollbot export``: write the CSV to ``out`` (or stdout); an exit status."""
-    if not config.storage.path.exists():
-        print(f"pollbot: no database at {config.storage.path}", file=sys.stderr)
-        return 1
-    async with await Store.open(config.storage.path) as store:
+    async with await Store.open_existing(config.storage.path) as store:
         campaign = await store.campaign(campaign_id)
         if campaign is None:
             print(f"pollbot: no poll #{campaign_id} in {config.storage.path}", file=sys.stderr)
