@@ -112,6 +112,17 @@ def test_backup_without_a_database(
     assert one_line(err) == f"pollbot: no database at {tmp_path / 'db.sqlite3'}"
 
 
+@pytest.mark.parametrize("command", ["export --campaign 1", "dead-letters list"])
+def test_a_file_that_is_not_a_database_is_one_line(
+    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "db.sqlite3").write_text("not a database\n", encoding="utf-8")
+    status, out, err = pollbot(capsys, *command.split(), "--config", str(config))
+    assert (status, out) == (1, "")
+    expected = f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: file is not a database"
+    assert one_line(err) == expected
+
+
 @pytest.mark.parametrize(
     ("argv", "start"),
     [
