@@ -113,6 +113,17 @@ class BotHarness:
             return []
         return list(self.world.chat(chat_id)["messages"])
 
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every message the bot sent to a chat."""
+        return [m for m in self.messages(chat_id) if m["sandbox"]["from_bot"]]
+
+    def queued_update(self, user_id: int, text: str, chat_id: int | None = None) -> dict[str, Any]:
+        """A user writes; return the raw update as getUpdates gives it, for a test to hand
+        the pump itself (twice, to replay it)."""
+        update = self.world.send(user_id, text, chat_id)["update"]
+        assert update is not None
+        return dict(update)
+
     def new_messages(self, chat_id: int) -> list[dict[str, Any]]:
         """Messages of a chat since the last call (per chat)."""
         messages = self.messages(chat_id)

@@ -38,11 +38,11 @@ def texts(messages: list[dict[str, Any]]) -> str:
 
 
 def bot_texts(bot: BotHarness, chat_id: int) -> list[str]:
-    return [m.get("text", "") for m in bot.messages(chat_id) if m["sandbox"]["from_bot"]]
+    return [m.get("text", "") for m in bot.bot_messages(chat_id)]
 
 
 def article_and_poll(bot: BotHarness, chat_id: int) -> tuple[int, int]:
-    messages = [m for m in bot.messages(chat_id) if m["sandbox"]["from_bot"]]
+    messages = bot.bot_messages(chat_id)
     return sum("text" in m for m in messages), sum("poll" in m for m in messages)
 
 

@@ -21,7 +21,7 @@ KICKED = -1001004  # the bot was kicked
 
 def articles_of(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
     """The bot's text messages in a chat (the article parts)."""
-    return [m for m in bot.messages(chat_id) if "text" in m and m["sandbox"]["from_bot"]]
+    return [m for m in bot.bot_messages(chat_id) if "text" in m]
 
 
 def polls_of(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
@@ -205,16 +205,8 @@ async def test_a_flood_wait_delays_the_post_which_still_goes_out_once(
     assert tries[1]["time"] - tries[0]["time"] >= 1.0  # the retry waited out retry_after
 
 
-def post_update(bot: BotHarness, user_id: int, text: str) -> dict[str, Any]:
-    """Queue a message and take its raw update out of the queue, as getUpdates gives it."""
-    queued = bot.world.send(user_id, text)
-    update = queued["update"]
-    assert update is not None
-    return dict(update)
-
-
 async def test_a_replayed_post_update_posts_nothing_twice(bot: BotHarness) -> None:
-    raw = post_update(bot, ADMIN, f"/post {SEED} @plantnews @autonews")
+    raw = bot.queued_update(ADMIN, f"/post {SEED} @plantnews @autonews")
 
     await bot.pump.process_batch([raw])
     await bot.pump.process_batch([raw])
@@ -223,13 +215,13 @@ async def test_a_replayed_post_update_posts_nothing_twice(bot: BotHarness) -> No
         assert len(articles_of(bot, channel)) == 1
         assert len(polls_of(bot, channel)) == 1
     assert await post_count(bot) == 2
-    assert len([m for m in bot.messages(ADMIN) if m["sandbox"]["from_bot"]]) == 1
+    assert len(bot.bot_messages(ADMIN)) == 1
 
 
 async def test_a_post_interrupted_before_the_reply_resumes_without_reposting(
     bot: BotHarness,
 ) -> None:
-    raw = post_update(bot, ADMIN, f"/post {SEED} @plantnews @autonews")
+    raw = bot.queued_update(ADMIN, f"/post {SEED} @plantnews @autonews")
     bot.world.fault("500", method="sendMessage", chat_id=ADMIN, times=1)
 
     await bot.pump.process_batch([raw])  # the articles and polls went out, the reply failed
@@ -241,7 +233,7 @@ async def test_a_post_interrupted_before_the_reply_resumes_without_reposting(
         assert len(articles_of(bot, channel)) == 1
         assert len(polls_of(bot, channel)) == 1
     assert await post_count(bot) == 2
-    (error, reply) = [m for m in bot.messages(ADMIN) if m["sandbox"]["from_bot"]]
+    (error, reply) = bot.bot_messages(ADMIN)
     assert error["text"].startswith("Something went wrong (error ")  # the failed first try
     assert "@plantnews: posted" in reply["text"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
@@ -14,17 +13,6 @@ from tests.harness import BotHarness, bot_harness
 HOUR = 3600
 DAY = 24 * HOUR
 KEEP_ONE_DAY = 'path = "pollbot.sqlite3"\nkeep_days = 1\n'
-
-
-def command(bot: BotHarness, text: str) -> dict[str, Any]:
-    """An admin's command as getUpdates gives it (taken out of the queue, to replay it)."""
-    queued = bot.world.send(ADMIN, text)
-    assert queued["update"] is not None
-    return dict(queued["update"])
-
-
-def replies(bot: BotHarness) -> int:
-    return len([m for m in bot.messages(ADMIN) if m["sandbox"]["from_bot"]])
 
 
 async def run_daily_prune(bot: BotHarness) -> None:
@@ -39,12 +27,12 @@ async def test_the_daily_prune_drops_old_rows_and_the_ledger_still_stops_a_repla
 ) -> None:
     clock = ManualClock(datetime.now(UTC))
     async with bot_harness(sandbox, tmp_path, clock=clock, storage=KEEP_ONE_DAY) as bot:
-        old = command(bot, "/polls")
+        old = bot.queued_update(ADMIN, "/polls")
         await bot.pump.process_batch([old])
         await bot.store.audit(ADMIN, "old")
         await bot.store.add_dead_letter(1, {"update_id": 1}, "old")
         clock.advance(2 * DAY)
-        young = command(bot, "/polls")
+        young = bot.queued_update(ADMIN, "/polls")
         await bot.pump.process_batch([young])
         await bot.store.audit(ADMIN, "young")
         await bot.store.add_dead_letter(2, {"update_id": 2}, "young")
@@ -54,11 +42,13 @@ async def test_the_daily_prune_drops_old_rows_and_the_ledger_still_stops_a_repla
 
         assert [e.action for e in await bot.store.audit_entries()] == ["young"]
         assert [d.error for d in await bot.store.dead_letters()] == ["young"]
-        before = replies(bot)
+        before = len(bot.bot_messages(ADMIN))
         await bot.pump.process_batch([young])
-        assert replies(bot) == before  # its reply is still in the ledger: not sent twice
+        assert (
+            len(bot.bot_messages(ADMIN)) == before
+        )  # its reply is still in the ledger: not sent twice
         await bot.pump.process_batch([old])
-        assert replies(bot) == before + 1  # its ledger entry is gone
+        assert len(bot.bot_messages(ADMIN)) == before + 1  # its ledger entry is gone
 
 
 async def test_old_rows_are_pruned_at_start(sandbox: Sandbox, tmp_path: Path) -> None:

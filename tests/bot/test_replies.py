@@ -3,8 +3,6 @@ fetched again after a crash), nobody gets a second refusal, greeting or usage hi
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.harness import ADMIN, GROUP, READER, BotHarness
@@ -13,14 +11,7 @@ SEED = "moscow-plant-reboot"
 
 
 def bot_texts(bot: BotHarness, chat_id: int) -> list[str]:
-    return [m.get("text", "") for m in bot.messages(chat_id) if m["sandbox"]["from_bot"]]
-
-
-def queued(bot: BotHarness, user_id: int, text: str, chat_id: int | None = None) -> dict[str, Any]:
-    """A message as getUpdates gives it (the pump is handed it directly, twice)."""
-    update = bot.world.send(user_id, text, chat_id)["update"]
-    assert update is not None
-    return dict(update)
+    return [m.get("text", "") for m in bot.bot_messages(chat_id)]
 
 
 @pytest.mark.parametrize(
@@ -39,7 +30,7 @@ async def test_a_replayed_update_is_answered_once(
     bot: BotHarness, user_id: int, chat_id: int | None, text: str, expected: str
 ) -> None:
     chat = user_id if chat_id is None else chat_id
-    raw = queued(bot, user_id, text, chat_id)
+    raw = bot.queued_update(user_id, text, chat_id)
 
     await bot.pump.process_batch([raw])
     await bot.pump.process_batch([raw])
@@ -49,7 +40,7 @@ async def test_a_replayed_update_is_answered_once(
 
 
 async def test_two_updates_with_the_same_text_are_both_answered(bot: BotHarness) -> None:
-    await bot.pump.process_batch([queued(bot, READER, "/start")])
-    await bot.pump.process_batch([queued(bot, READER, "/start")])
+    await bot.pump.process_batch([bot.queued_update(READER, "/start")])
+    await bot.pump.process_batch([bot.queued_update(READER, "/start")])
 
     assert len([t for t in bot_texts(bot, READER) if "Hi! I post articles" in t]) == 2

@@ -79,7 +79,7 @@ async def test_updates_are_committed_and_a_redelivery_is_handled_once(
         await settle(sandbox)
         info = await bot.application.bot.get_webhook_info()
         assert info.last_error_message == "Read timeout expired"  # it was delivered again
-        replies = [m for m in bot.messages(READER) if m["sandbox"]["from_bot"]]
+        replies = bot.bot_messages(READER)
         assert len(replies) == 1
         stored = {a.voter: a.positions async for a in bot.store.answers(message.poll.id)}
         assert stored == {str(u): (u % 2,) for u in range(1, 21)}
