@@ -159,15 +159,25 @@ async def bot_harness(
         yield BotHarness(sandbox, config, application, services, pump)
 
 
-def start_bot(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """The real ``pollbot run`` (``python -m bot``) as a separate process, logging to ``log``."""
+def pollbot_argv(*args: str) -> list[str]:
+    """The ``pollbot`` command of this checkout, as a process runs it."""
+    return [sys.executable, "-m", "bot", *args]
+
+
+def pollbot_env() -> dict[str, str]:
+    """The environment of a ``pollbot`` process: this checkout first, no token from outside."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("POLLBOT_TOKEN", None)
+    return env
+
+
+def start_bot(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """The real ``pollbot run`` (``python -m bot``) as a separate process, logging to ``log``."""
     with log.open("ab") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", *(args or ("run",)), "--config", str(config)],
+            pollbot_argv(*(args or ("run",)), "--config", str(config)),
             cwd=config.parent,
-            env=env,
+            env=pollbot_env(),
             stdout=output,
             stderr=output,
         )

@@ -5,36 +5,24 @@ Also ``pollbot demo --keep`` with the ``pollbot sandbox`` commands poking the ke
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from bot.demo.run import ADMIN  # the demo's admin: Alice, as in tests/cast.py
-from tests.harness import ROOT
+from tests.harness import pollbot_argv, pollbot_env
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def pollbot(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bot", *args]
-
-
-def environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("POLLBOT_TOKEN", None)
-    return env
 
 
 def test_the_demo_runs_the_whole_mission_offline(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = subprocess.run(
-        pollbot("demo", "--dir", str(out), "--readers", "150"),
+        pollbot_argv("demo", "--dir", str(out), "--readers", "150"),
         cwd=tmp_path,
-        env=environment(),
+        env=pollbot_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -68,9 +56,9 @@ def test_the_demo_runs_the_whole_mission_offline(tmp_path: Path) -> None:
 def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     demo = subprocess.Popen(
-        pollbot("demo", "--dir", str(out), "--readers", "40", "--keep"),
+        pollbot_argv("demo", "--dir", str(out), "--readers", "40", "--keep"),
         cwd=tmp_path,
-        env=environment(),
+        env=pollbot_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -81,9 +69,9 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
             if "Press Ctrl-C" in line:
                 break
         url = (out / "sandbox.url").read_text().strip()
-        env = {**environment(), "POLLBOT_SANDBOX_URL": url}
+        env = {**pollbot_env(), "POLLBOT_SANDBOX_URL": url}
         said = subprocess.run(
-            pollbot("sandbox", "say", str(ADMIN), "/polls"),
+            pollbot_argv("sandbox", "say", str(ADMIN), "/polls"),
             env=env,
             capture_output=True,
             text=True,
@@ -91,11 +79,11 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
         )
         assert said.returncode == 0 and "Which lineup" in said.stdout, said.stdout
         polls = subprocess.run(
-            pollbot("sandbox", "polls"), env=env, capture_output=True, text=True, timeout=30
+            pollbot_argv("sandbox", "polls"), env=env, capture_output=True, text=True, timeout=30
         )
         poll_id = polls.stdout.split()[0]
         voted = subprocess.run(
-            pollbot("sandbox", "vote", "777", poll_id, "2"),
+            pollbot_argv("sandbox", "vote", "777", poll_id, "2"),
             env=env,
             capture_output=True,
             text=True,
@@ -103,7 +91,7 @@ def test_demo_keep_serves_the_sandbox_commands(tmp_path: Path) -> None:
         )
         assert voted.returncode == 0 and poll_id in voted.stdout
         shown = subprocess.run(
-            pollbot("sandbox", "show", str(ADMIN)),
+            pollbot_argv("sandbox", "show", str(ADMIN)),
             env=env,
             capture_output=True,
             text=True,

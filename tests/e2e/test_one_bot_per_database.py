@@ -7,10 +7,8 @@ the sandbox (only tests and ``pollbot demo`` do).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from bot.sandbox import Sandbox
 from storage.lock import lock_database
 from tests.cast import READER
-from tests.harness import ROOT, start_bot, wait_for, write_config
+from tests.harness import pollbot_argv, pollbot_env, start_bot, wait_for, write_config
 
 # The Done-when bound: the second bot must have given up within this many seconds.
 REFUSAL_SECONDS = 5
@@ -43,15 +41,9 @@ async def test_a_second_run_on_the_same_database_refuses_at_once(
             lambda: "pollbot started as" in log.read_text(encoding="utf-8"), 60, "the first bot"
         )
         second = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(config),
+            *pollbot_argv("run", "--config", str(config)),
             cwd=tmp_path,
-            env={k: v for k, v in os.environ.items() if k != "POLLBOT_TOKEN"}
-            | {"PYTHONPATH": str(ROOT)},
+            env=pollbot_env(),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
