@@ -55,3 +55,16 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """The real bot, in-process, with a fresh database in tmp_path."""
     async with bot_harness(sandbox, tmp_path) as harness:
         yield harness
+
+
+@pytest.fixture
+def offline_config(tmp_path: Path) -> Path:
+    """A config.toml in tmp_path for the CLI's offline commands: database db.sqlite3 there
+    (not created), no Telegram reached."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[telegram]\ntoken = "123456:SANDBOX-TOKEN"\n[storage]\npath = "db.sqlite3"\n'
+        "[bot]\nadmins = [1]\n",
+        encoding="utf-8",
+    )
+    return path

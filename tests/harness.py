@@ -190,3 +190,11 @@ async def wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def run_cli(*argv: str) -> int:
+    """``pollbot ARGV`` in-process: the CLI runs its own event loop, so in a thread, away
+    from the test's (and the in-process sandbox's)."""
+    from bot.cli import main
+
+    return await asyncio.to_thread(main, list(argv))

@@ -30,27 +30,16 @@ def one_line(err: str) -> str:
     return err.rstrip("\n")
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[telegram]\ntoken = "123456:SANDBOX-TOKEN"\n[storage]\npath = "db.sqlite3"\n'
-        "[bot]\nadmins = [1]\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert pollbot(capsys, "--version") == (0, f"pollbot {metadata.version('pollbot')}\n", "")
 
 
 def test_export_to_a_missing_folder(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "no-such-folder" / "poll.csv"
     status, out, err = pollbot(
-        capsys, "export", "--config", str(config), "--campaign", "1", "--out", str(target)
+        capsys, "export", "--config", str(offline_config), "--campaign", "1", "--out", str(target)
     )
     assert (status, out) == (2, "")
     assert one_line(err) == f"pollbot export: no folder {target.parent} to write poll.csv in"
@@ -58,19 +47,28 @@ def test_export_to_a_missing_folder(
 
 
 def test_export_to_a_folder(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
 ) -> None:
     status, _, err = pollbot(
-        capsys, "export", "--config", str(config), "--campaign", "1", "--out", str(tmp_path)
+        capsys,
+        "export",
+        "--config",
+        str(offline_config),
+        "--campaign",
+        "1",
+        "--out",
+        str(tmp_path),
     )
     assert status == 2
     assert one_line(err) == f"pollbot export: {tmp_path} is a folder: give a file name"
 
 
 @pytest.mark.parametrize("command", ["run", "dead-letters replay 1"])
-def test_a_bad_log_level(capsys: pytest.CaptureFixture[str], config: Path, command: str) -> None:
+def test_a_bad_log_level(
+    capsys: pytest.CaptureFixture[str], offline_config: Path, command: str
+) -> None:
     status, out, err = pollbot(
-        capsys, *command.split(), "--config", str(config), "--log-level", "loud"
+        capsys, *command.split(), "--config", str(offline_config), "--log-level", "loud"
     )
     assert (status, out) == (2, "")
     line = one_line(err)
@@ -88,36 +86,38 @@ def test_demo_with_no_readers(capsys: pytest.CaptureFixture[str], tmp_path: Path
 
 
 def test_backup_to_a_folder(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
 ) -> None:
-    status, _, err = pollbot(capsys, "backup", str(tmp_path), "--config", str(config))
+    status, _, err = pollbot(capsys, "backup", str(tmp_path), "--config", str(offline_config))
     assert status == 2
     assert one_line(err) == f"pollbot backup: {tmp_path} is a folder: give a file name"
 
 
 def test_backup_to_a_missing_folder(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "missing" / "copy.sqlite3"
-    status, _, err = pollbot(capsys, "backup", str(target), "--config", str(config))
+    status, _, err = pollbot(capsys, "backup", str(target), "--config", str(offline_config))
     assert status == 2
     assert one_line(err) == f"pollbot backup: no folder {target.parent} to write copy.sqlite3 in"
 
 
 def test_backup_without_a_database(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
 ) -> None:
-    status, _, err = pollbot(capsys, "backup", str(tmp_path / "copy"), "--config", str(config))
+    status, _, err = pollbot(
+        capsys, "backup", str(tmp_path / "copy"), "--config", str(offline_config)
+    )
     assert status == 1
     assert one_line(err) == f"pollbot: no database at {tmp_path / 'db.sqlite3'}"
 
 
 @pytest.mark.parametrize("command", ["export --campaign 1", "dead-letters list"])
 def test_a_file_that_is_not_a_database_is_one_line(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path, command: str
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path, command: str
 ) -> None:
     (tmp_path / "db.sqlite3").write_text("not a database\n", encoding="utf-8")
-    status, out, err = pollbot(capsys, *command.split(), "--config", str(config))
+    status, out, err = pollbot(capsys, *command.split(), "--config", str(offline_config))
     assert (status, out) == (1, "")
     expected = f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: file is not a database"
     assert one_line(err) == expected
@@ -149,15 +149,15 @@ def test_a_missing_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 
 
 def test_a_file_that_is_not_a_database(
-    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "db.sqlite3").write_text("not a database\n", encoding="utf-8")
-    status, out, err = pollbot(capsys, "dead-letters", "list", "--config", str(config))
+    status, out, err = pollbot(capsys, "dead-letters", "list", "--config", str(offline_config))
     assert (status, out) == (1, "")
     assert one_line(err).startswith(f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: ")
 
 
-async def test_a_bot_started_without_the_cli_takes_the_lock_too(config: Path) -> None:
+async def test_a_bot_started_without_the_cli_takes_the_lock_too(offline_config: Path) -> None:
     """The demo runs ``bot.app.run`` itself: a second bot on its database must stop at once,
     as a second ``pollbot run`` does, before it starts anything."""
     import asyncio
@@ -166,7 +166,7 @@ async def test_a_bot_started_without_the_cli_takes_the_lock_too(config: Path) ->
     from bot.config import Config
     from storage.lock import DatabaseInUse, lock_database
 
-    settings = Config.from_toml(config, env={})
+    settings = Config.from_toml(offline_config, env={})
     held = lock_database(settings.storage.path)  # the demo's bot, already running
     try:
         with pytest.raises(DatabaseInUse, match="is in use by process"):

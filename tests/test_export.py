@@ -16,7 +16,7 @@ from bot.sandbox import Sandbox
 from storage import Store
 from storage.polls import OptionState, PollState
 from tests.cast import ADMIN, GROUP, READER
-from tests.harness import bot_harness
+from tests.harness import bot_harness, run_cli
 
 
 def _state(poll_id: str, counts: list[int], texts: list[str], *, public: bool) -> PollState:
@@ -77,18 +77,9 @@ async def test_csv_has_counts_per_chat_totals_and_public_votes(tmp_path: Path) -
     ]
 
 
-def _config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[telegram]\ntoken = "123456:SANDBOX-TOKEN"\n'
-        '[storage]\npath = "db.sqlite3"\n'
-        "[bot]\nadmins = [1]\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-async def test_cli_writes_the_chat_exports_bytes_to_a_file(tmp_path: Path) -> None:
+async def test_cli_writes_the_chat_exports_bytes_to_a_file(
+    tmp_path: Path, offline_config: Path
+) -> None:
     campaign_id = await _fill(tmp_path / "db.sqlite3")
     out = io.StringIO()
     async with await Store.open(tmp_path / "db.sqlite3") as store:
@@ -96,24 +87,19 @@ async def test_cli_writes_the_chat_exports_bytes_to_a_file(tmp_path: Path) -> No
         sent = await export.csv_bytes(store, campaign_id)  # what /export sends
         assert await export.csv_bytes(store, 99) is None
     assert sent is not None and sent == codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
-    config = _config(tmp_path)
+    config = offline_config
     target = tmp_path / "poll.csv"
     argv = ["export", "--config", str(config), "--campaign", str(campaign_id)]
-    assert await _run([*argv, "--out", str(target)]) == 0
+    assert await run_cli(*argv, "--out", str(target)) == 0
     assert target.read_bytes() == sent
-    assert await _run(["export", "--config", str(config), "--campaign", "42"]) == 1
+    assert await run_cli("export", "--config", str(config), "--campaign", "42") == 1
 
 
-async def _run(argv: list[str]) -> int:
-    """The CLI runs its own event loop: run it in a thread, away from the test's loop."""
-    return await asyncio.to_thread(main, argv)
-
-
-def test_cli_writes_to_stdout(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_cli_writes_to_stdout(
+    tmp_path: Path, offline_config: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     campaign_id = asyncio.run(_fill(tmp_path / "db.sqlite3"))
-    assert (
-        main(["export", "--config", str(_config(tmp_path)), "--campaign", str(campaign_id)]) == 0
-    )
+    assert main(["export", "--config", str(offline_config), "--campaign", str(campaign_id)]) == 0
     data = capsysbinary.readouterr().out
     assert data.startswith(codecs.BOM_UTF8)
     lines = data.decode("utf-8-sig").splitlines()

@@ -8,7 +8,6 @@ answers again, the replay sends and stores what the update asked for.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 
 from bot.cli import main
 from tests.cast import READER
-from tests.harness import BotHarness
+from tests.harness import BotHarness, run_cli
 
 ARTICLE = "moscow-plant-reboot"
 TITLE = "Moscow Plant Reboot"
@@ -27,11 +26,6 @@ TITLE = "Moscow Plant Reboot"
 def keep_the_test_log(monkeypatch: pytest.MonkeyPatch) -> None:
     """``replay`` sets up logging for its process: here the test run's log stays."""
     monkeypatch.setattr("bot.cli.setup_logging", lambda level: None)
-
-
-async def cli(*argv: str) -> int:
-    """The CLI runs its own event loop: run it in a thread, away from the sandbox's."""
-    return await asyncio.to_thread(main, list(argv))
 
 
 def config_of(bot: BotHarness) -> str:
@@ -66,14 +60,14 @@ async def test_replay_stores_a_quarantined_update_once_its_cause_is_fixed(
     capsys.readouterr()
 
     # Telegram answers again: the cause is gone.
-    assert await cli("dead-letters", "replay", str(letter_id), "--config", config_of(bot)) == 0
+    assert await run_cli("dead-letters", "replay", str(letter_id), "--config", config_of(bot)) == 0
 
     assert f"dead letter #{letter_id} replayed" in capsys.readouterr().out
     assert await bot.store.summary_readers(ARTICLE) == 1
     assert await bot.store.dead_letters() == []
     assert len(summaries(bot.new_messages(READER))) == 1
     # Replaying again finds nothing: the letter went with the update's writes.
-    assert await cli("dead-letters", "replay", str(letter_id), "--config", config_of(bot)) == 1
+    assert await run_cli("dead-letters", "replay", str(letter_id), "--config", config_of(bot)) == 1
     assert (
         capsys.readouterr().err
         == f"pollbot: no dead letter #{letter_id} in {bot.config.storage.path}\n"
@@ -105,41 +99,35 @@ async def test_a_replay_that_fails_again_keeps_the_letter_with_the_new_error(
 
 async def test_list_show_and_drop(bot: BotHarness, capsys: pytest.CaptureFixture[str]) -> None:
     config = config_of(bot)
-    assert await cli("dead-letters", "list", "--config", config) == 0
+    assert await run_cli("dead-letters", "list", "--config", config) == 0
     assert capsys.readouterr().out == "no dead letters\n"
     bot.world.raw({"poll": {"id": "no-such-fields"}})
     await bot.drain()
     [letter] = await bot.store.dead_letters()
 
-    assert await cli("dead-letters", "list", "--config", config) == 0
+    assert await run_cli("dead-letters", "list", "--config", config) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith(f"#{letter.id}  update {letter.update_id}  ")
     assert line.endswith(letter.error.splitlines()[0]) and "cannot parse" in line
 
-    assert await cli("dead-letters", "show", str(letter.id), "--config", config) == 0
+    assert await run_cli("dead-letters", "show", str(letter.id), "--config", config) == 0
     shown = capsys.readouterr().out
     assert json.loads(shown.split("update:\n", 1)[1].split("\nerror:\n", 1)[0]) == json.loads(
         letter.raw
     )
     assert shown.split("\nerror:\n", 1)[1] == letter.error.rstrip("\n") + "\n"
 
-    assert await cli("dead-letters", "drop", str(letter.id), "--config", config) == 0
+    assert await run_cli("dead-letters", "drop", str(letter.id), "--config", config) == 0
     assert await bot.store.dead_letters() == []
     for action in ("show", "drop", "replay"):
-        assert await cli("dead-letters", action, str(letter.id), "--config", config) == 1
+        assert await run_cli("dead-letters", action, str(letter.id), "--config", config) == 1
         [error] = capsys.readouterr().err.splitlines()
         assert error.endswith(f"no dead letter #{letter.id} in {bot.config.storage.path}")
 
 
 def test_dead_letters_without_a_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, offline_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        '[telegram]\ntoken = "123456:SANDBOX-TOKEN"\n[storage]\npath = "db.sqlite3"\n'
-        "[bot]\nadmins = [1]\n",
-        encoding="utf-8",
-    )
-    assert main(["dead-letters", "list", "--config", str(config)]) == 1
+    assert main(["dead-letters", "list", "--config", str(offline_config)]) == 1
     assert capsys.readouterr().err == f"pollbot: no database at {tmp_path / 'db.sqlite3'}\n"
     assert not (tmp_path / "db.sqlite3").exists()
