@@ -20,6 +20,9 @@ from storage.digests import DigestsMixin
 from storage.polls import PollsMixin
 from storage.snapshots import SnapshotsMixin
 
+ERROR_CHARS = 4000
+_LETTER_COLUMNS = "id, update_id, raw, error, created_at"  # DeadLetter's fields, in order
+
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
@@ -101,27 +104,27 @@ class Store(
             await conn.execute("DELETE FROM webhook_updates WHERE handled_at < ?", (older_than,))
 
     # -- dead letters -------------------------------------------------------------------
+    # A letter's error is kept to its first ERROR_CHARS characters (a traceback's head).
 
     async def add_dead_letter(self, update_id: int | None, raw: Any, error: str) -> None:
         text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
         async with self.write() as conn:
             await conn.execute(
                 "INSERT INTO dead_letters (update_id, raw, error, created_at) VALUES (?, ?, ?, ?)",
-                (update_id, text, error[:4000], self.now()),
+                (update_id, text, error[:ERROR_CHARS], self.now()),
             )
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """The newest dead letters first."""
         rows = await self._all(
-            "SELECT id, update_id, raw, error, created_at FROM dead_letters"
-            " ORDER BY id DESC LIMIT ?",
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         return [DeadLetter(*row) for row in rows]
 
     async def dead_letter(self, letter_id: int) -> DeadLetter | None:
         row = await self._one(
-            "SELECT id, update_id, raw, error, created_at FROM dead_letters WHERE id = ?",
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE id = ?",
             (letter_id,),
         )
         return None if row is None else DeadLetter(*row)
@@ -130,7 +133,7 @@ class Store(
         """Keep a dead letter with the error of its latest attempt."""
         async with self.write() as conn:
             await conn.execute(
-                "UPDATE dead_letters SET error = ? WHERE id = ?", (error[:4000], letter_id)
+                "UPDATE dead_letters SET error = ? WHERE id = ?", (error[:ERROR_CHARS], letter_id)
             )
 
     async def drop_dead_letter(self, letter_id: int) -> bool:
