@@ -105,7 +105,7 @@ class UpdatePump:
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle batches until ``stop`` is set; the batch in hand always commits."""
         offset = await self.store.offset()
-        backoff = _Backoff()
+        backoff = Backoff()
         while not stop.is_set():
             try:
                 raw = await _unless_stopped(self._fetch(offset), stop)
@@ -114,7 +114,7 @@ class UpdatePump:
             except TelegramError as exc:  # network errors, 5xx, 429, 409 conflict
                 delay = backoff.next(exc)
                 log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
-                await _sleep_unless_stopped(delay, stop)
+                await sleep_unless_stopped(delay, stop)
                 continue
             if raw is None:
                 break
@@ -213,7 +213,7 @@ class _HandlerFailed(Exception):
         self.error = error
 
 
-class _Backoff:
+class Backoff:
     """Exponential backoff with jitter for getUpdates failures; honours retry_after."""
 
     def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
@@ -264,6 +264,6 @@ async def _unless_stopped(coroutine: Any, stop: asyncio.Event) -> list[dict[str,
     return None
 
 
-async def _sleep_unless_stopped(delay: float, stop: asyncio.Event) -> None:
+async def sleep_unless_stopped(delay: float, stop: asyncio.Event) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=delay)
