@@ -127,7 +127,7 @@ class UpdatePump:
 
     async def process_batch(self, raw_updates: Sequence[dict[str, Any]]) -> int | None:
         """Handle a batch and commit it with the next offset; return that offset."""
-        ids = [_update_id(raw) for raw in raw_updates]
+        ids = [raw_update_id(raw) for raw in raw_updates]
         known = [i for i in ids if i is not None]
         next_offset = max(known) + 1 if known else None
         async with self.store.batch():
@@ -141,7 +141,7 @@ class UpdatePump:
 
     async def process_delivered(self, raw: dict[str, Any]) -> bool:
         """Handle one webhook update and commit it; False for a re-delivered one."""
-        update_id = _update_id(raw)
+        update_id = raw_update_id(raw)
         async with self.store.batch():
             if update_id is not None and not await self.store.claim_webhook_update(update_id):
                 return False
@@ -234,9 +234,15 @@ class Backoff:
         self.current = self.first
 
 
-def _update_id(raw: Any) -> int | None:
+MAX_UPDATE_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below
+
+
+def raw_update_id(raw: Any) -> int | None:
+    """The update's id, if it has one a database can hold (a positive 64-bit integer)."""
     value = raw.get("update_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if 0 <= value <= MAX_UPDATE_ID else None
 
 
 def _describe(exc: BaseException) -> str:

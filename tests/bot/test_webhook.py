@@ -125,8 +125,16 @@ POLL_ANSWER = {
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"\xff\xfe not even text", b"[1, 2]", b'"an update"'],
-    ids=["broken", "binary", "a list", "a string"],
+    [
+        b"{not json",
+        b"\xff\xfe not even text",
+        b"[1, 2]",
+        b'"an update"',
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"update_id": 1000000000000000000000000000000, "message": {}}',
+        b'{"message": {}}',
+    ],
+    ids=["broken", "binary", "a list", "a string", "nested", "a 100-bit id", "no id"],
 )
 async def test_a_body_that_is_not_an_update_is_refused_and_the_webhook_keeps_working(
     sandbox: Sandbox, tmp_path: Path, body: bytes
@@ -142,3 +150,21 @@ async def test_a_body_that_is_not_an_update_is_refused_and_the_webhook_keeps_wor
         assert taken.status_code == 200
         assert await bot.store.dead_letters() == []
         assert await bot.store.answer_count("p2") == 1
+
+
+async def test_a_body_over_a_megabyte_is_refused_before_it_is_read(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """413 whether the length is declared or the body is streamed without one."""
+    huge = b'{"update_id": 1, "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    async with webhook_bot(sandbox, tmp_path) as (bot, url), httpx.AsyncClient() as http:
+        declared = await http.post(url, content=huge, headers={SECRET_HEADER: SECRET})
+        streamed = await http.post(url, content=chunks(), headers={SECRET_HEADER: SECRET})
+        taken = await http.post(url, json=POLL_ANSWER, headers={SECRET_HEADER: SECRET})
+        assert await bot.store.dead_letters() == []
+    assert (declared.status_code, streamed.status_code, taken.status_code) == (413, 413, 200)
