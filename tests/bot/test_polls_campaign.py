@@ -58,6 +58,7 @@ async def _export(bot: BotHarness, campaign_id: int) -> list[dict[str, str]]:
 
 
 async def test_crowd_votes_match_the_sandbox_per_chat_and_combined(bot: BotHarness) -> None:
+    await bot.say(ADMIN, f"/approve {GROUP}")
     anonymous_id, anonymous_polls = await _campaign(
         bot,
         f"/newpoll Which lineup? | {' | '.join(OPTIONS)} | multi @plantnews @autonews {GROUP}",
@@ -111,6 +112,7 @@ async def test_crowd_votes_match_the_sandbox_per_chat_and_combined(bot: BotHarne
 
 
 async def test_close_stops_every_poll_and_keeps_the_final_counts(bot: BotHarness) -> None:
+    await bot.say(ADMIN, f"/approve {GROUP}")
     campaign_id, polls = await _campaign(
         bot, f"/newpoll Which lineup? | {' | '.join(OPTIONS)} | @plantnews @autonews {GROUP}"
     )
