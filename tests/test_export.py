@@ -109,6 +109,7 @@ def test_cli_writes_to_stdout(
 async def test_hashed_voters_never_show_telegram_ids(sandbox: Sandbox, tmp_path: Path) -> None:
     privacy = 'hash_voters = true\nhash_key = "a-long-secret-key-0123"\n'
     async with bot_harness(sandbox, tmp_path, privacy=privacy) as bot:
+        await bot.say(ADMIN, f"/approve {GROUP}")
         await bot.say(ADMIN, f"/newpoll Best car? | Lada | Volga | public {GROUP}")
         [poll] = await bot.store.polls_of(1)
         bot.world.vote(READER, poll.poll_id, [1])

@@ -9,6 +9,7 @@ import pytest
 
 from bot.polls import newpoll
 from bot.polls.newpoll import parse
+from bot.polls.spec import PERIOD_OUT_OF_RANGE, validate
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -72,7 +73,6 @@ def test_last_part_is_an_option_unless_it_starts_with_a_setting() -> None:
 @pytest.mark.parametrize(
     ("text", "message", "word"),
     [
-        ("Q | a | b | multi pubic", newpoll.UNKNOWN_SETTING, "pubic"),
         ("Q | a | b | quiz=first", newpoll.BAD_CORRECT, "quiz=first"),
         ("Q | a | b | period=soon", newpoll.BAD_DURATION, "period=soon"),
         ("Q | a | b | close=tomorrow", newpoll.BAD_CLOSE_DATE, "close=tomorrow"),
@@ -103,3 +103,75 @@ def test_naive_close_date_becomes_aware() -> None:
     offset = timezone(timedelta(hours=5))
     spec = parse("Q | a | b | close=2026-01-02T03:04", offset).spec
     assert spec.close_date == datetime(2026, 1, 2, 3, 4, tzinfo=offset)
+
+
+def _texts(request: newpoll.NewPoll) -> str:
+    return "\n".join(problem.render("en") for problem in request.problems)
+
+
+def test_a_typo_in_the_settings_is_named_and_the_nearest_setting_suggested() -> None:
+    request = parse("Typo? | a | b | mutli 2d -1002001", UTC)
+    assert request.spec.options == ("a", "b")
+    assert request.targets == ("-1002001",) and request.spec.open_period == 2 * 86400
+    assert request.problems[0].message == newpoll.UNKNOWN_SETTING_NEAR
+    assert request.problems[0].params == {"word": "mutli", "nearest": "multi"}
+    assert "“mutli”" in _texts(request) and "“multi”" in _texts(request)
+    assert "mutli" in request.problems[0].render("ru")
+
+
+@pytest.mark.parametrize(
+    ("settings", "word", "nearest"),
+    [
+        ("multi pubic", "pubic", "public"),
+        ("несколко 2д", "несколко", "несколько"),
+        ("qiuz=2 multi", "qiuz=2", "quiz="),
+        ("shufle @chan_nel", "shufle", "shuffle"),
+        ("2d hdie", "hdie", "hide"),
+    ],
+)
+def test_any_setting_word_makes_the_part_settings_and_typos_get_a_suggestion(
+    settings: str, word: str, nearest: str
+) -> None:
+    request = parse(f"Q | a | b | {settings}", UTC)
+    assert request.spec.options == ("a", "b")
+    assert request.problems[0].params == {"word": word, "nearest": nearest}
+
+
+def test_an_option_with_a_setting_word_is_refused_with_the_trailing_bar_hint() -> None:
+    request = parse("Q | Yes | Public transport", UTC)
+    assert request.spec.options == ("Yes",)
+    assert [p.params.get("word") for p in request.problems[:1]] == ["transport"]
+    assert request.problems[-1].message == newpoll.OPTION_NEEDS_BAR
+    assert "Public transport" in _texts(request) and "|" in _texts(request)
+    assert parse("Q | Yes | Public transport |", UTC).problems == ()
+
+
+def test_a_word_that_is_no_setting_at_all_keeps_the_part_an_option() -> None:
+    assert parse("Q | a | b | 2 apples", UTC).problems == ()
+    assert parse("Q | a | b | Lada Vesta", UTC).spec.options == ("a", "b", "Lada Vesta")
+
+
+def test_durations_in_one_settings_part_add_up() -> None:
+    assert parse("Q | a | b | 2d 3h", UTC).spec.open_period == 51 * 3600
+    assert parse("Q | a | b | 1д 30мин multi", UTC).spec.open_period == 86400 + 1800
+
+
+def test_a_zero_duration_is_a_setting_that_the_validator_refuses() -> None:
+    request = parse("Q | a | b | 0m", UTC)
+    assert request.spec.options == ("a", "b") and request.spec.open_period == 0
+    problems = validate(request.spec, in_channel=True, now=datetime.now(UTC))
+    assert [p.message for p in problems] == [PERIOD_OUT_OF_RANGE]
+
+
+def test_a_duration_with_an_unknown_unit_is_an_unknown_setting() -> None:
+    request = parse("Q | a | b | 1y", UTC)
+    assert request.spec.options == ("a", "b")
+    assert request.problems[0].message in (newpoll.UNKNOWN_SETTING, newpoll.UNKNOWN_SETTING_NEAR)
+    assert request.problems[0].params["word"] == "1y"
+
+
+@pytest.mark.parametrize("text", ["Q | a | -1002001 | multi", "Q | a | @chan_nel |"])
+def test_an_option_that_is_only_a_chat_is_refused(text: str) -> None:
+    request = parse(text, UTC)
+    assert [p.message for p in request.problems] == [newpoll.OPTION_IS_A_CHAT]
+    assert "Option 2" in _texts(request)

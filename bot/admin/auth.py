@@ -2,7 +2,10 @@
 
 Admin commands are allowed to the user ids in ``[bot] admins``. A chat's administrators
 (getChatAdministrators, cached for ``admin_cache_seconds``) may also post, poll and close
-polls in that chat. Everyone else gets a short refusal and nothing changes.
+polls in that chat. Everyone else gets a short refusal and nothing changes. Admin output
+stays private: an admin command typed in a group gets one short "ask me in a private chat"
+with a link to the bot, and nothing else happens there (``private_only`` does the same for
+any command).
 """
 
 from __future__ import annotations
@@ -12,17 +15,20 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from telegram import Chat, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
+from telegram.helpers import create_deep_linked_url
 
 from bot.admin.chats import default_target_refs, resolve_all
 from bot.feature import Callback, Context
-from bot.replies import reply_once
+from bot.replies import reply_once, reply_with
 from bot.services import Services, services
-from bot.texts import gettext_for, normalize_language
+from bot.texts import N_, gettext_for, normalize_language
 from storage.polls import Campaign, PollRecord
 
 log = logging.getLogger(__name__)
+ASK_IN_PRIVATE = N_("Ask me in a private chat.")
+PRIVATE_CHAT_BUTTON = N_("Open a private chat with me")
 
 
 async def chat_admins(context: Context, chat_id: int) -> frozenset[int]:
@@ -80,6 +86,39 @@ async def refuse(update: Update, context: Context) -> None:
     await reply_once(update, context, refusal, what="refusal", plain=True)
 
 
+def in_private(update: Update) -> bool:
+    """Was this update sent in a private chat with the bot?"""
+    chat = update.effective_chat
+    return chat is not None and chat.type == Chat.PRIVATE
+
+
+async def ask_in_private(update: Update, context: Context) -> None:
+    """The one short answer a command gets outside a private chat: a link to the bot."""
+    user = update.effective_user
+    _ = gettext_for(user.language_code if user else None)
+    url = create_deep_linked_url(context.bot.username)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(_(PRIVATE_CHAT_BUTTON), url=url)]])
+    text = f"{_(ASK_IN_PRIVATE)} {url}"
+
+    async def send(message: Message) -> Message:
+        return await message.reply_text(text, parse_mode=None, reply_markup=markup)
+
+    await reply_with(update, context, "ask-in-private", send)
+
+
+def private_only(callback: Callback) -> Callback:
+    """Answer only in a private chat; elsewhere, ask for one (for everyone)."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: Context) -> None:
+        if not in_private(update):
+            await ask_in_private(update, context)
+            return
+        await callback(update, context)
+
+    return guarded
+
+
 async def remember_language(svc: Services, update: Update) -> None:
     """Keep a bot admin's language (as their private chat's), so notices reach them in it."""
     user, chat = update.effective_user, update.effective_chat
@@ -94,7 +133,7 @@ async def remember_language(svc: Services, update: Update) -> None:
 
 
 def admin_only(callback: Callback) -> Callback:
-    """Let the bot's admins through; refuse everyone else."""
+    """Let the bot's admins through in a private chat; refuse everyone else."""
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: Context) -> None:
@@ -103,6 +142,9 @@ def admin_only(callback: Callback) -> Callback:
         if not svc.is_admin(user.id if user else None):
             await refuse(update, context)
             return
+        if not in_private(update):
+            await ask_in_private(update, context)
+            return
         await remember_language(svc, update)
         await callback(update, context)
 
@@ -110,8 +152,8 @@ def admin_only(callback: Callback) -> Callback:
 
 
 def admin_or_chat_admin(callback: Callback) -> Callback:
-    """Let the bot's admins and chat administrators through; the callback then checks
-    each target with ``may_manage`` (a chat admin may act in their own chats only)."""
+    """Let the bot's admins and chat administrators through in a private chat; the callback
+    then checks each target with ``may_manage`` (a chat admin acts in their own chats only)."""
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: Context) -> None:
@@ -121,6 +163,9 @@ def admin_or_chat_admin(callback: Callback) -> Callback:
         svc = services(context)
         if not svc.is_admin(user.id) and not await administered_targets(context, user.id):
             await refuse(update, context)
+            return
+        if not in_private(update):
+            await ask_in_private(update, context)
             return
         await remember_language(svc, update)
         await callback(update, context)

@@ -1,8 +1,9 @@
 """Target chats: turning "@channel" into a known chat, defaults, and failed deliveries.
 
-A target is a channel or group the bot posts to. Default targets are the configured
-``[bot] channels`` plus chats an admin approved. A chat that answers 403 is marked gone and
-the admins are told once, not at every post.
+A target is a channel or group the bot posts to: a configured ``[bot] channels`` entry or
+a chat an admin approved (``/approve``); those are also the default targets, and
+``resolve_targets`` refuses any other chat a command names. A chat that answers 403 is
+marked gone and the admins are told once, not at every post.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from storage import Store
 from storage.chats import ChatRecord
 
 log = logging.getLogger(__name__)
+NOT_A_TARGET = N_("not one of my targets: a bot admin can make it one with /approve {ref}")
 
 Context = CallbackContext[Any, Any, Any, Any]
 
@@ -158,6 +160,30 @@ async def resolve_all(
         if all(t.chat_id != target.chat_id for t in targets):
             targets.append(target)
     return targets, errors
+
+
+async def resolve_targets(
+    context: Context, refs: Sequence[str | int]
+) -> tuple[list[Target], list[TargetError]]:
+    """Resolve the chats a command would post to (/post, /poll, /newpoll): a chat that is
+    neither configured nor approved is refused, with the /approve command that fixes it."""
+    svc = services(context)
+    found, errors = await resolve_all(context, refs)
+    targets: list[Target] = []
+    for target in found:
+        chat = await svc.store.chat(target.chat_id)
+        if chat is not None and may_post_to(svc, chat):
+            targets.append(target)
+            continue
+        ref = command_ref(chat) if chat is not None else str(target.chat_id)
+        problem = Problem(NOT_A_TARGET, {"ref": ref})
+        errors.append(TargetError(target.display, problem))
+    return targets, errors
+
+
+def may_post_to(svc: Services, chat: ChatRecord) -> bool:
+    """Is this chat a target: configured in ``[bot] channels``, or approved?"""
+    return chat.approved or is_configured(svc, chat)
 
 
 def failure_reason(exc: TelegramError, language: str) -> str:

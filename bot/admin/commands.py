@@ -2,8 +2,8 @@
 
 The bot notices being added to or removed from a chat (``my_chat_member``) and keeps the
 chats table in step; a chat it was added to becomes a target only when an admin sends
-``/approve``. ``/channels`` shows every chat with its state, ``/language`` sets the language
-a chat gets its posts in, and ``/audit`` shows the latest admin actions.
+``/approve``. ``/channels`` shows every chat with its id and state, ``/language`` sets the
+language a chat gets its posts in, and ``/audit`` shows the latest admin actions.
 """
 
 from __future__ import annotations
@@ -165,7 +165,9 @@ def _channel_line(svc: Services, chat: ChatRecord, _: Gettext) -> str:
     language = chat.language or svc.config.bot.language
     states.append(_("language: {language}").format(language=language))
     title = f" ({chat.title})" if chat.title and chat.username else ""
-    return f"• {escape(chat.display)}{escape(title)} — {escape(' · '.join(states))}"
+    # The id names a chat without a @username in /approve, /newpoll, /post...
+    chat_id = _("id {id}").format(id=f"<code>{chat.chat_id}</code>")
+    return f"• {escape(chat.display)}{escape(title)} — {escape(' · '.join(states))} · {chat_id}"
 
 
 def _unresolved(svc: Services, known: Sequence[ChatRecord]) -> list[str | int]:

@@ -130,7 +130,7 @@ async def _targets(
 ) -> tuple[list[Target], list[tuple[str, str]]]:
     """The targets this user may post to, and the others with the reason."""
     wanted = await target_refs(context, user_id, refs)
-    targets, errors = await chats.resolve_all(context, wanted)
+    targets, errors = await chats.resolve_targets(context, wanted)
     skipped = [(error.ref, error.problem.render(lang)) for error in errors]
     allowed: list[Target] = []
     for target in targets:

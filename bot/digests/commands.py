@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Chat, Update
+from telegram import Update
 from telegram.ext import Application, CallbackContext
 
 from bot.admin.auth import admin_only
@@ -205,13 +205,13 @@ def _language(update: Update, context: Context) -> str:
 
 
 async def _destination(update: Update, context: Context, refs: Sequence[str]) -> Destination:
-    """The chat named in the command, else the chat it was sent in."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    """The chat named in the command, else the admin's own private chat ("to you")."""
+    user = update.effective_user
+    assert user is not None
     language = _language(update, context)
-    if not refs and chat.type == Chat.PRIVATE:
-        return Destination(chat.id, user.full_name, language)
-    ref: str | int = refs[0] if refs else chat.id
+    if not refs:
+        return Destination(user.id, user.full_name, language)
+    ref: str | int = refs[0]
     try:
         target = await resolve(context, ref)
     except TargetError as exc:
@@ -306,7 +306,7 @@ async def remove_schedule(update: Update, context: Context) -> None:
 
 @admin_only
 async def digest_now(update: Update, context: Context) -> None:
-    """Send a digest now: here, or to the chat given as /digest @channel."""
+    """Send a digest now: to you (in private), or to the chat given as /digest @channel."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     svc = services(context)

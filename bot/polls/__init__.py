@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from telegram.ext import PollAnswerHandler, PollHandler
 
+from bot.admin.auth import private_only
 from bot.feature import CommandInfo, Feature, command
 from bot.polls import campaigns, closing, export, results, votes
 from bot.texts import N_
@@ -22,7 +23,7 @@ FEATURE = Feature(
         command("newpoll", campaigns.new_poll),
         command("close", closing.close_poll),
         command("polls", results.list_polls),
-        command("results", results.show_results),
+        command("results", private_only(results.show_results)),  # never in a group
         command("export", export.send_export),
     ),
     commands=(

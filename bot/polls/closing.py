@@ -1,15 +1,19 @@
 """Closing polls: the expiry job for close dates, and ``/close`` to stop a poll at once.
 
-Stopping a poll keeps the final counts Telegram returns; a chat where it cannot be stopped
-any more (bot removed...) keeps its last counts as final, and the admin is told which.
+Stopping a poll keeps the final counts Telegram returns. ``/close`` reports per chat what it
+could not stop and why: where the bot can no longer reach the poll (removed from the chat,
+message gone) the poll stays open in Telegram and its last counts are kept as final; after
+a passing failure (Telegram busy, network) the poll stays open here too, and ``/close``
+again tries it again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackContext, ContextTypes
 
 from bot.admin.auth import admin_or_chat_admin, managed_campaign
@@ -18,13 +22,27 @@ from bot.polls.results import campaign_result, render_result
 from bot.polls.votes import close_finished, poll_state
 from bot.replies import reply_once
 from bot.services import Services, of_app, services
-from bot.texts import N_, escape, gettext_for
+from bot.texts import N_, Gettext, escape, gettext_for
 from storage.polls import PollRecord
 
 Context = CallbackContext[Any, Any, Any, Any]
 EXPIRY_INTERVAL = 60  # seconds between two checks for polls past their close date
 CLOSE_USAGE = N_("Send /close POLL_ID (the number in /polls).")
 CLOSE_REFUSED = N_("Only the administrators of all its chats can close poll #{id}.")
+STAYS_OPEN = N_(
+    "{chat}: the poll stays open there: {reason}. I cannot reach it any more, so its "
+    "results here are final."
+)
+STILL_OPEN = N_("{chat}: the poll is still open: {reason}. Send /close {id} again.")
+
+
+@dataclass(frozen=True, slots=True)
+class Unstopped:
+    """A poll that /close could not stop: where, why, and whether that is for good."""
+
+    chat_id: int
+    reason: str
+    for_good: bool  # the bot cannot reach it any more: its counts here are final
 
 
 async def expire_polls(svc: Services) -> list[int]:
@@ -45,23 +63,27 @@ async def expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _stop(
     context: Context, poll: PollRecord, language: str | None, update_id: int
-) -> str | None:
+) -> Unstopped | None:
     """Stop one poll and keep the final counts Telegram returns; why not, if it failed.
 
     stopPoll edits the poll, it sends nothing: stopping it again on a replay is answered
     "already closed", which is taken as done."""
     store = services(context).store
     assert poll.chat_id is not None and poll.message_id is not None
-    failure: str | None = None
+    failure: Unstopped | None = None
     try:
         stopped = await context.bot.stop_poll(poll.chat_id, poll.message_id)
     except TelegramError as exc:
-        # Already closed: nothing is lost. Otherwise the poll cannot be reached any more
-        # (bot removed...), so its counts cannot change for us either: keep them as final.
-        if not (isinstance(exc, BadRequest) and "already" in exc.message.lower()):
+        already = isinstance(exc, BadRequest) and "already" in exc.message.lower()
+        # Forbidden, BadRequest: the poll cannot be reached any more (bot removed, message
+        # gone...), so its counts cannot change for us either: keep them as final. Anything
+        # else may pass: the poll stays open here, and /close again tries again.
+        for_good = isinstance(exc, Forbidden | BadRequest)
+        if not already:
             await note_failure(context, poll.chat_id, exc, update_id=update_id)
-            failure = failure_reason(exc, language or "en")
-        await store.mark_polls_closed([poll.poll_id])
+            failure = Unstopped(poll.chat_id, failure_reason(exc, language or "en"), for_good)
+        if already or for_good:
+            await store.mark_polls_closed([poll.poll_id])
     else:
         await store.apply_poll_state(poll_state(stopped))
     await store.checkpoint()
@@ -78,15 +100,22 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     campaign, polls = found
     _ = gettext_for(user.language_code)
-    state = (
-        _("Poll #{id} was already closed.") if campaign.is_closed else _("Poll #{id} is closed.")
-    )
+    failures = await _stop_all(context, polls, user.language_code, update.update_id)
+    if campaign.is_closed:
+        state = _("Poll #{id} was already closed.")
+    elif failures:
+        state = _("Poll #{id} could not be stopped in every chat:")
+    else:
+        state = _("Poll #{id} is closed.")
     lines = [state.format(id=campaign.id)]
-    lines += await _stop_all(context, polls, user.language_code, update.update_id)
+    lines += [await _failure_line(context, failure, campaign.id, _) for failure in failures]
     store = services(context).store
-    if not campaign.is_closed:
+    if not campaign.is_closed and all(failure.for_good for failure in failures):
         await store.close_campaign(campaign.id)
-        await store.audit(user.id, "poll.close", target=f"#{campaign.id}", detail="/close")
+        outcome = "partial" if failures else "ok"
+        await store.audit(
+            user.id, "poll.close", target=f"#{campaign.id}", result=outcome, detail="/close"
+        )
     result = await campaign_result(store, campaign.id)
     assert result is not None
     lines += ["", render_result(result, user.language_code)]
@@ -95,20 +124,24 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def _stop_all(
     context: Context, polls: list[PollRecord], language: str | None, update_id: int
-) -> list[str]:
-    """Stop every open poll; a line per chat where that failed."""
-    _ = gettext_for(language)
-    lines: list[str] = []
+) -> list[Unstopped]:
+    """Stop every open poll; what could not be stopped, per chat."""
+    failures: list[Unstopped] = []
     for poll in polls:
         if poll.is_closed or poll.chat_id is None or poll.message_id is None:
             continue
         failure = await _stop(context, poll, language, update_id)
-        if failure:
-            chat = await services(context).store.chat(poll.chat_id)
-            name = chat.display if chat else str(poll.chat_id)
-            reason = _("Could not stop it in {chat}: {reason}")
-            lines.append(reason.format(chat=escape(name), reason=escape(failure)))
-    return lines
+        if failure is not None:
+            failures.append(failure)
+    return failures
+
+
+async def _failure_line(context: Context, failure: Unstopped, campaign_id: int, _: Gettext) -> str:
+    """The line of the /close reply about one chat where the poll could not be stopped."""
+    chat = await services(context).store.chat(failure.chat_id)
+    name = chat.display if chat else str(failure.chat_id)
+    text = _(STAYS_OPEN if failure.for_good else STILL_OPEN)
+    return "• " + escape(text.format(chat=name, reason=failure.reason, id=campaign_id))
 
 
 async def on_startup(application: Any) -> None:

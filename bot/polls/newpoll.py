@@ -3,10 +3,13 @@
     /newpoll Best car? | Lada | Moskvich | multi public 2d @group
 
 Parts are separated by ``|`` (or, without any ``|``, by line breaks). The first part is the
-question, the next ones the options, and the last part holds the settings when its first
-word is a setting or a chat; a trailing ``|`` says "no settings" (for an option such as
-"Public transport" at the end). Settings are case-insensitive and have Russian names too;
-see ``HELP``. ``parse`` never raises: what it cannot read becomes a Problem.
+question, the next ones the options, and the last part holds the settings when one of its
+words is a setting or a chat (or looks like a duration: ``1y``); then every word of it must be
+one, and an unknown word is a Problem naming it with the nearest setting. A trailing ``|``
+says "no settings" (for an option such as "Public transport" at the end). Durations add up
+(``2d 3h``). An option that is only a chat (``@chan``, ``-100…``) is refused. Settings are
+case-insensitive and have Russian names too; see ``HELP``. ``parse`` never raises: what it
+cannot read becomes a Problem.
 
 ``check_targets`` (used by /newpoll and /poll) resolves the target chats and checks the
 user's rights and Telegram's rules in every one of them, so that a refused request sends
@@ -15,6 +18,7 @@ nothing at all.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +28,7 @@ from typing import Any
 from telegram.ext import CallbackContext
 
 from bot.admin.auth import may_manage, target_refs
-from bot.admin.chats import Target, resolve_all
+from bot.admin.chats import Target, resolve_targets
 from bot.config import is_chat_ref
 from bot.polls.spec import PUBLIC_IN_CHANNEL, PollSpec, parse_duration, parse_moment, validate
 from bot.texts import N_, Gettext, Problem, escape, gettext_for
@@ -48,9 +52,18 @@ HELP = N_(
     "• <code>desc=text</code> — a description (after the other settings, or in quotes)\n"
     "• <code>@channel</code> or a chat id — where to send (default: the default channels)\n"
     "Example: <code>/newpoll Best car? | Lada | Moskvich | multi public 2d @mygroup</code>\n"
-    "End with <code>|</code> if your last option starts with a setting word."
+    "Durations add up: <code>1d 12h</code>. End with <code>|</code> if your last option "
+    "has a setting word in it."
 )
 UNKNOWN_SETTING = N_("Unknown setting “{word}”: send /newpoll to see the settings.")
+UNKNOWN_SETTING_NEAR = N_("Unknown setting “{word}”: did you mean “{nearest}”?")
+OPTION_NEEDS_BAR = N_(
+    "If “{part}” is an option and not settings, end the message with | after it."
+)
+OPTION_IS_A_CHAT = N_(
+    "Option {number} (“{text}”) is a chat, not an answer: name chats at the end, "
+    "with the settings."
+)
 BAD_CORRECT = N_("“{word}”: give the right options by number, like quiz=2 or quiz=1,3.")
 BAD_DURATION = N_("“{word}”: give a duration like 2d, 12h, 30m or 1d12h.")
 BAD_CLOSE_DATE = N_(
@@ -79,6 +92,8 @@ _PAIR = re.compile(r"([^\s=]+)\s*=\s*")
 _QUOTED = re.compile(r'"([^"]*)"|«([^»]*)»|“([^”]*)”|„([^“”]*)[“”]')
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$", re.IGNORECASE)
 _TME = re.compile(r"^(?:https?://)?t\.me/([A-Za-z][A-Za-z0-9_]{3,31})/?$")
+# A number with a unit-like tail ("1y", "5w"): meant as a duration, never an option.
+_DURATION_LIKE = re.compile(r"(\d+[^\W\d_]{1,3})+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +139,14 @@ def parse(text: str, timezone: tzinfo) -> NewPoll:
     elif len(parts) > 1 and _is_settings(parts[-1]):
         _read_settings(parts.pop(), settings, timezone)
     question = parts[0] if parts else ""
-    spec = _spec(question, tuple(parts[1:]), settings)
-    return NewPoll(spec, tuple(settings.targets), tuple(settings.problems))
+    options = tuple(parts[1:])
+    chats = [
+        Problem(OPTION_IS_A_CHAT, {"number": number, "text": option})
+        for number, option in enumerate(options, start=1)
+        if _target(option)
+    ]
+    spec = _spec(question, options, settings)
+    return NewPoll(spec, tuple(settings.targets), (*chats, *settings.problems))
 
 
 def _parts(text: str) -> list[str]:
@@ -180,20 +201,33 @@ def _target(word: str) -> str | None:
 
 
 def _is_settings(part: str) -> bool:
-    words = part.split()
-    if not words:
-        return False
-    first = words[0]
-    pair = _PAIR.match(first)
+    """Is one word of this part a setting, a chat, or a duration (even a wrong one)?"""
+    return any(_is_setting_word(word) for word in part.split())
+
+
+def _is_setting_word(word: str) -> bool:
+    pair = _PAIR.match(word)
     if pair and _key_of(pair.group(1)):
         return True
-    folded = _fold(first)
+    folded = _fold(word)
     return bool(
-        _word_of(first) or _target(first) or (not folded.isdecimal() and parse_duration(first))
+        _word_of(word)
+        or _target(word)
+        or (not folded.isdecimal() and parse_duration(word) is not None)
+        or _DURATION_LIKE.fullmatch(folded)
     )
 
 
 def _read_settings(part: str, settings: _Settings, timezone: tzinfo) -> None:
+    """Read every word of a settings part; if one is unknown, say how to keep it an option."""
+    before = len(settings.problems)
+    _read_words(part, settings, timezone)
+    unknown = (UNKNOWN_SETTING, UNKNOWN_SETTING_NEAR)
+    if any(p.message in unknown for p in settings.problems[before:]):
+        settings.problems.append(Problem(OPTION_NEEDS_BAR, {"part": part.strip()}))
+
+
+def _read_words(part: str, settings: _Settings, timezone: tzinfo) -> None:
     rest = part.strip()
     while rest:
         pair = _PAIR.match(rest)
@@ -233,8 +267,9 @@ def _setting(key: str, name: str, value: str, settings: _Settings, timezone: tzi
         settings.correct = _numbers(value)
         ok = settings.correct is not None
     elif key == "period":
-        settings.period = parse_duration(value)
-        ok = settings.period is not None
+        seconds = parse_duration(value)
+        ok = seconds is not None
+        settings.period = (settings.period or 0) + (seconds or 0)
     elif key == "close":
         settings.close = _close_date(value, timezone)
         ok = settings.close is not None
@@ -268,9 +303,24 @@ def _word(word: str, settings: _Settings) -> None:
     elif target:
         settings.targets.append(target)
     elif duration is not None and not word.isdecimal():
-        settings.period = duration
+        settings.period = (settings.period or 0) + duration  # "2d 3h" is 51 hours
     else:
-        settings.problems.append(Problem(UNKNOWN_SETTING, {"word": word}))
+        settings.problems.append(_unknown(word))
+
+
+def _unknown(word: str) -> Problem:
+    """An unknown setting, with the nearest setting name (``key=`` for a pair) if any."""
+    name, equals, _value = word.partition("=")
+    if equals:
+        candidates = [f"{key}=" for names in _KEYS.values() for key in sorted(names)]
+        typed = _fold(name) + "="
+    else:
+        candidates = [flag for names in _WORDS.values() for flag in sorted(names)]
+        typed = _fold(word)
+    nearest = difflib.get_close_matches(typed, candidates, n=1, cutoff=0.6)
+    if nearest:
+        return Problem(UNKNOWN_SETTING_NEAR, {"word": word, "nearest": nearest[0]})
+    return Problem(UNKNOWN_SETTING, {"word": word})
 
 
 def _numbers(value: str) -> tuple[int, ...] | None:
@@ -300,7 +350,8 @@ async def check_targets(
     """Resolve the targets, check the user's rights and the poll in each; the mistakes as
     HTML lines (a mistake found in every target is listed once, without chat names)."""
     _ = gettext_for(language)
-    targets, errors = await resolve_all(context, await target_refs(context, user_id, refs))
+    wanted = await target_refs(context, user_id, refs)
+    targets, errors = await resolve_targets(context, wanted)
     lines = [f"{escape(e.ref)}: {escape(e.problem.render(language))}" for e in errors]
     if not targets and not errors:
         lines.append(

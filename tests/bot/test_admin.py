@@ -199,6 +199,26 @@ async def test_an_added_channel_waits_for_approval_then_gets_posts(bot: BotHarne
     assert chat is not None and chat.approved and chat.can_post
 
 
+async def test_channels_shows_ids_so_a_group_without_a_username_can_be_named(
+    bot: BotHarness,
+) -> None:
+    """Issue 12, finding 8: the group "Plant fans" has no @username; /channels gives its id,
+    and that id is what /approve and /newpoll take."""
+    await open_admin_chats(bot)
+    bot.world.bot_added(GROUP, ADMIN)
+    await bot.drain()
+
+    (listing,) = await bot.say(ADMIN, "/channels")
+    line = next(line for line in listing["text"].splitlines() if "Plant fans" in line)
+    assert line.endswith(f"id {GROUP}")
+    assert "@plantnews (Plant News) — configured target · language: en · id " in listing["text"]
+    ref = line.rsplit(" ", 1)[1]
+    await bot.say(ADMIN, f"/approve {ref}")
+    (reply,) = await bot.say(ADMIN, f"/newpoll Where? | here | there | {ref}")
+    assert reply["text"].startswith("Poll #1 sent to Plant fans.")
+    assert [m["poll"]["question"] for m in bot.bot_messages(GROUP)] == ["Where?"]
+
+
 async def test_a_promotion_is_recorded_without_a_second_notice(bot: BotHarness) -> None:
     await open_admin_chats(bot)
     bot.world.add_chat(NEWCHAN, "channel", "New", "newchan", bot_status="left")

@@ -160,6 +160,7 @@ async def test_channels_that_cannot_be_posted_to_are_reported(bot: BotHarness) -
         MUTED, "channel", "Muted", "mutednews", bot_status="member", can_post_messages=False
     )
     bot.world.add_chat(KICKED, "channel", "Old News", "oldnews", bot_status="kicked")
+    await bot.say(ADMIN, "/approve @mutednews")  # a target, but the bot may not post there
     command = f"/post {SEED} @plantnews @mutednews @nosuchchannel @oldnews @autonews"
 
     replies = await bot.say(ADMIN, command)

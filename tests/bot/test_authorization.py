@@ -175,3 +175,57 @@ async def test_a_channel_admin_closes_and_exports_only_polls_wholly_in_their_cha
 
     assert "document" in csv_file
     assert all(p.is_closed for p in await bot.store.polls_of(own.id))
+
+
+ASK_IN_PRIVATE = "Ask me in a private chat."
+SENDING = {"sendMessage", "sendPoll", "stopPoll", "sendDocument", "sendPhoto", "sendMediaGroup"}
+
+
+async def _one_answer_in_the_group(bot: BotHarness, user_id: int, text: str) -> None:
+    """``text`` typed in the group gets one short answer there with a link to the bot, and
+    nothing else is sent anywhere or stored (but that answer's ledger row)."""
+    before, calls = dump(bot), len(bot.world.calls())
+    bot.new_messages(ADMIN)
+
+    (answer,) = await bot.say(user_id, text, chat_id=GROUP)
+
+    assert answer["text"].startswith(ASK_IN_PRIVATE), text
+    [[button]] = answer["reply_markup"]["inline_keyboard"]
+    assert button["url"] == f"https://t.me/{bot.application.bot.username}"
+    sent = [c for c in bot.world.calls()[calls:] if c["method"] in SENDING]
+    assert [c["params"]["chat_id"] for c in sent] == [GROUP], text
+    assert bot.new_messages(ADMIN) == []
+    recorded = [row for row in dump(bot)["sent"] if row not in before["sent"]]
+    assert all(":ask-in-private:" in row[0] for row in recorded), recorded
+    assert {**dump(bot), "sent": before["sent"]} == before
+
+
+@pytest.mark.parametrize("text", ["/export 1", "/audit", "/polls", "/digest", "/results 1"])
+async def test_admin_output_typed_in_a_group_stays_private(bot: BotHarness, text: str) -> None:
+    """Issue 12, finding 4: no CSV, audit log, poll list or digest lands in a group."""
+    await setup(bot)
+    await _one_answer_in_the_group(bot, ADMIN, text)
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=lambda c: c.name)
+async def test_every_admin_command_typed_in_a_group_asks_for_a_private_chat(
+    bot: BotHarness, command: CommandInfo
+) -> None:
+    await setup(bot)
+    await _one_answer_in_the_group(bot, ADMIN, f"/{command.name} {arguments(command)}".strip())
+
+
+async def test_results_in_a_group_ask_everyone_for_a_private_chat(bot: BotHarness) -> None:
+    await setup(bot)
+    await _one_answer_in_the_group(bot, READER, "/results 1")
+    await _one_answer_in_the_group(bot, READER, "/results")
+
+
+async def test_a_digest_without_a_target_goes_to_the_admin(bot: BotHarness) -> None:
+    await setup(bot)
+    posted = channel_messages(bot)
+    await bot.say(ADMIN, "/digest")
+    assert any(
+        "Which lineup" in m.get("text", m.get("caption", "")) for m in bot.bot_messages(ADMIN)
+    )
+    assert channel_messages(bot) == posted and bot.bot_messages(GROUP) == []

@@ -58,6 +58,7 @@ async def _export(bot: BotHarness, campaign_id: int) -> list[dict[str, str]]:
 
 
 async def test_crowd_votes_match_the_sandbox_per_chat_and_combined(bot: BotHarness) -> None:
+    await bot.say(ADMIN, f"/approve {GROUP}")
     anonymous_id, anonymous_polls = await _campaign(
         bot,
         f"/newpoll Which lineup? | {' | '.join(OPTIONS)} | multi @plantnews @autonews {GROUP}",
@@ -111,6 +112,7 @@ async def test_crowd_votes_match_the_sandbox_per_chat_and_combined(bot: BotHarne
 
 
 async def test_close_stops_every_poll_and_keeps_the_final_counts(bot: BotHarness) -> None:
+    await bot.say(ADMIN, f"/approve {GROUP}")
     campaign_id, polls = await _campaign(
         bot, f"/newpoll Which lineup? | {' | '.join(OPTIONS)} | @plantnews @autonews {GROUP}"
     )
@@ -185,10 +187,37 @@ async def test_expiry_job_closes_polls_past_their_close_date(
         assert f"#{campaign_id} · closed" in reply["text"]
 
 
-async def test_poll_of_a_removed_channel_is_closed_locally(bot: BotHarness) -> None:
+async def test_close_says_where_a_poll_stays_open_and_why(bot: BotHarness) -> None:
+    """Issue 12, finding 8: the bot was removed from @autonews, so its poll there cannot be
+    stopped: /close says so for that chat instead of a blanket "closed"."""
     campaign_id, polls = await _campaign(bot, "/newpoll Q? | a | b | @plantnews @autonews")
     bot.world.bot_removed(AUTONEWS, ADMIN)
     replies = await bot.say(ADMIN, f"/close {campaign_id}")
-    assert "Could not stop it in @autonews" in replies[-1]["text"]
-    assert all(p.is_closed for p in await bot.store.polls_of(campaign_id))
-    assert bot.world.poll(polls[0])["is_closed"]
+    text = replies[-1]["text"]
+    assert f"Poll #{campaign_id} is closed." not in text
+    assert f"Poll #{campaign_id} could not be stopped in every chat:" in text
+    assert "• @autonews: the poll stays open there: the bot was removed" in text
+    assert "@plantnews:" not in text.split("\n\n")[0]
+    assert bot.world.poll(polls[0])["is_closed"] and not bot.world.poll(polls[1])["is_closed"]
+    assert all(p.is_closed for p in await bot.store.polls_of(campaign_id))  # counts final
+    campaign = await bot.store.campaign(campaign_id)
+    assert campaign is not None and campaign.is_closed
+
+
+async def test_a_poll_telegram_failed_to_stop_stays_open_until_close_again(
+    bot: BotHarness,
+) -> None:
+    campaign_id, polls = await _campaign(bot, "/newpoll Q? | a | b | @plantnews @autonews")
+    bot.world.fault("500", method="stopPoll", chat_id=AUTONEWS, times=1)
+    [first] = await bot.say(ADMIN, f"/close {campaign_id}")
+    assert "• @autonews: the poll is still open: Telegram refused" in first["text"]
+    assert f"Send /close {campaign_id} again." in first["text"]
+    campaign = await bot.store.campaign(campaign_id)
+    assert campaign is not None and not campaign.is_closed
+    assert not bot.world.poll(polls[1])["is_closed"]
+
+    [second] = await bot.say(ADMIN, f"/close {campaign_id}")
+    assert second["text"].startswith(f"Poll #{campaign_id} is closed.")
+    assert all(bot.world.poll(poll_id)["is_closed"] for poll_id in polls)
+    campaign = await bot.store.campaign(campaign_id)
+    assert campaign is not None and campaign.is_closed

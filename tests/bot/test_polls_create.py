@@ -28,6 +28,16 @@ THIRTEEN = " | ".join(f"option {n}" for n in range(1, 14))
         ("/newpoll Long? | a | b | 31d", "The open period is 2678400 seconds"),
         ("/newpoll Odd? | a | b | multi pubic", "Unknown setting “pubic”"),
         ("/newpoll Where? | a | b | @nosuchchat", "@nosuchchat: chat not found"),
+        # issue 12, finding 5: a typo, a zero duration or a chat id never become options
+        (
+            f"/newpoll Typo? | a | b | mutli 2d {GROUP}",
+            "Unknown setting “mutli”: did you mean “multi”?",
+        ),
+        ("/newpoll Typo? | a | b | mutli 2d", "end the message with | after it"),
+        ("/newpoll Zero? | a | b | 0m", "The open period is 0 seconds"),
+        ("/newpoll Year? | a | b | 1y", "Unknown setting “1y”"),
+        (f"/newpoll Chat? | a | {GROUP} | b |", f"Option 2 (“{GROUP}”) is a chat"),
+        (f"/newpoll Unknown? | a | b | {GROUP}", f"/approve {GROUP}"),
     ],
 )
 async def test_invalid_newpoll_sends_nothing(bot: BotHarness, command: str, expected: str) -> None:
@@ -36,11 +46,31 @@ async def test_invalid_newpoll_sends_nothing(bot: BotHarness, command: str, expe
     assert expected in reply["text"]
     assert bot.world.calls("sendPoll") == []
     assert await bot.store.latest_campaign() is None
+    assert bot.bot_messages(GROUP) == []
+
+
+async def test_a_chat_is_a_target_only_once_approved(bot: BotHarness) -> None:
+    """A group the bot is in, named by id, gets no poll, article or article poll until an
+    admin approves it; the refusal names the command that does."""
+    refusal = f"not one of my targets: a bot admin can make it one with /approve {GROUP}"
+    for command in (
+        f"/newpoll Where? | a | b | {GROUP}",
+        f"/poll moscow-plant-reboot {GROUP}",
+        f"/post moscow-plant-reboot {GROUP}",
+    ):
+        [reply] = await bot.say(ADMIN, command)
+        assert "Plant fans" in reply["text"] and refusal in reply["text"], command
+    assert bot.bot_messages(GROUP) == [] and bot.world.calls("sendPoll") == []
+    await bot.say(ADMIN, f"/approve {GROUP}")
+    [reply] = await bot.say(ADMIN, f"/newpoll Where? | a | b | {GROUP}")
+    assert reply["text"].startswith("Poll #1 sent to Plant fans.")
+    assert [m["poll"]["question"] for m in bot.bot_messages(GROUP)] == ["Where?"]
 
 
 async def test_public_poll_to_a_channel_and_a_group_is_refused_for_both(
     bot: BotHarness,
 ) -> None:
+    await bot.say(ADMIN, f"/approve {GROUP}")
     [reply] = await bot.say(ADMIN, f"/newpoll Best? | a | b | public @autonews {GROUP}")
     assert "@autonews: Polls in channels are always anonymous" in reply["text"]
     assert bot.world.calls("sendPoll") == []
@@ -64,6 +94,7 @@ async def test_newpoll_sends_every_setting_to_the_default_channels(bot: BotHarne
 
 
 async def test_quiz_with_public_adding_to_a_group(bot: BotHarness) -> None:
+    await bot.say(ADMIN, f"/approve {GROUP}")
     [reply] = await bot.say(ADMIN, f"/newpoll 2+2? | 3 | 4 | 5 | quiz=2 why=Arithmetic {GROUP}")
     assert "sent to Plant fans" in reply["text"]
     [call] = bot.world.calls("sendPoll")
@@ -168,6 +199,7 @@ async def test_public_article_poll_goes_to_groups_but_not_channels(
         [reply] = await bot.say(ADMIN, "/poll public-poll")
         assert "@plantnews: Polls in channels are always anonymous" in reply["text"]
         assert bot.world.calls("sendPoll") == []
+        await bot.say(ADMIN, f"/approve {GROUP}")
         [reply] = await bot.say(ADMIN, f"/poll public-poll {GROUP}")
         assert reply["text"].startswith("Poll #1 sent to Plant fans.")
         [call] = bot.world.calls("sendPoll")

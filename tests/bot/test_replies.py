@@ -23,7 +23,7 @@ def bot_texts(bot: BotHarness, chat_id: int) -> list[str]:
         (READER, None, "/summary", "Send /summary with the id of an article"),
         (READER, GROUP, f"/summary {SEED}", "I send summaries in a private chat"),
         (ADMIN, None, "/post", "Usage: /post ARTICLE_ID"),
-        (ADMIN, GROUP, f"/post {SEED}", "Send /post to me in a private chat"),
+        (ADMIN, GROUP, f"/post {SEED}", "Ask me in a private chat"),
     ],
 )
 async def test_a_replayed_update_is_answered_once(
