@@ -117,9 +117,8 @@ def test_every_chart_text_has_a_russian_translation() -> None:
     for msgid in ("No votes yet", "Votes over time", "Votes"):
         assert _(msgid) != msgid
     plural = texts.ngettext_for("ru")
-    for n in (1, 2, 5):
-        assert str(n) in plural("{n} more poll not shown", "{n} more polls not shown", n).format(n=n)
-        assert plural("{n} voter", "{n} voters", n) != "{n} voters"
+    forms = {plural("{n} more poll not shown", "{n} more polls not shown", n) for n in (1, 2, 5)}
+    assert len(forms) == 3 and all("{n}" in form for form in forms)  # Russian 1, 2, 5
 
 
 def test_a_trend_adds_a_line_chart_only_with_enough_points() -> None:
