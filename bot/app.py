@@ -164,6 +164,13 @@ async def prune_job(context: Any) -> None:
     await prune(services(context))
 
 
+async def caught_up(application: PTBApplication) -> None:
+    """Every feature's on_caught_up: the updates waiting at start are applied."""
+    for feature in FEATURES:
+        if feature.on_caught_up is not None:
+            await feature.on_caught_up(application)
+
+
 @asynccontextmanager
 async def running(
     application: PTBApplication, config: Config, *, clock: Clock | None = None
@@ -213,7 +220,12 @@ async def _run_locked(config: Config, stop: asyncio.Event) -> None:
     async with running(application, config) as services:
         me = application.bot.bot
         log.info("pollbot started as @%s (id %s)", me.username, me.id)
-        pump = UpdatePump(application, services.store, timeout=config.telegram.poll_timeout)
+        pump = UpdatePump(
+            application,
+            services.store,
+            timeout=config.telegram.poll_timeout,
+            on_caught_up=functools.partial(caught_up, application),
+        )
         if config.telegram.mode == "webhook":
             await serve_webhook(pump, config, stop)
         else:

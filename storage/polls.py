@@ -201,6 +201,22 @@ class PollsMixin(StoreBase):
         )
         return [_campaign(row) for row in rows]
 
+    async def campaigns_in_chats(
+        self, chat_ids: Sequence[int], *, closed_since: int, limit: int = 50
+    ) -> list[Campaign]:
+        """Like ``campaigns``, but only those with a poll in one of ``chat_ids``."""
+        if not chat_ids:
+            return []
+        marks = ", ".join("?" for _ in chat_ids)
+        rows = await self._all(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
+            " WHERE (closed_at IS NULL OR closed_at >= ?) AND id IN"
+            f" (SELECT campaign_id FROM polls WHERE chat_id IN ({marks}))"
+            " ORDER BY id DESC LIMIT ?",
+            (closed_since, *chat_ids, limit),
+        )
+        return [_campaign(row) for row in rows]
+
     async def campaign_overview(
         self, *, closed_since: int, limit: int = 20
     ) -> list[CampaignSummary]:

@@ -9,6 +9,7 @@ Builders of the world (users, chats) live here too.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.app import PTBApplication, build_application, running
+from bot.app import PTBApplication, build_application, caught_up, running
 from bot.config import Config
 from bot.flood import PRIVATE_CHAT_INTERVAL
 from bot.pump import UpdatePump
@@ -86,12 +87,14 @@ class BotHarness:
         return self.services.store
 
     async def drain(self, rounds: int = 20) -> int:
-        """Fetch and handle updates until none is pending; return how many were handled."""
+        """Fetch and handle updates until none is pending; return how many were handled.
+        The first time, the pump has then caught up (and runs its hook, as in production)."""
         handled = 0
         offset = await self.store.offset()
         for _ in range(rounds):
             raw = await self.pump.bot.get_updates_raw(offset, 0)
             if not raw:
+                await self.pump.mark_caught_up()
                 return handled
             offset = await self.pump.process_batch(raw) or offset
             handled += len(raw)
@@ -155,8 +158,11 @@ async def bot_harness(
     async with running(application, config, clock=clock) as services:
         if paused and application.job_queue is not None:
             application.job_queue.scheduler.pause()
-        pump = UpdatePump(application, services.store, timeout=0)
-        yield BotHarness(sandbox, config, application, services, pump)
+        hook = functools.partial(caught_up, application)
+        pump = UpdatePump(application, services.store, timeout=0, on_caught_up=hook)
+        harness = BotHarness(sandbox, config, application, services, pump)
+        await harness.drain()  # what waited at the sandbox, then the catch-up
+        yield harness
 
 
 def pollbot_argv(*args: str) -> list[str]:

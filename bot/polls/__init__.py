@@ -2,8 +2,9 @@
 
 ``campaigns`` sends a poll to each target chat as one campaign (``/poll``, ``/newpoll``);
 ``votes`` stores ``poll`` and ``poll_answer`` updates; ``closing`` ends polls (``/close``
-and the expiry job); ``results`` reads the counts (``/polls``, ``/results``); ``export``
-writes the CSV (``/export``); ``spec`` and ``newpoll`` are what a poll must satisfy.
+and the expiry job); ``results`` reads the counts, ``scope`` decides what a chat may see
+of them, ``reading`` answers ``/polls`` and ``/results``; ``export`` writes the CSV
+(``/export``); ``spec`` and ``newpoll`` are what a poll must satisfy.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from telegram.ext import PollAnswerHandler, PollHandler
 
 from bot.admin.auth import private_only
 from bot.feature import CommandInfo, Feature, command
-from bot.polls import campaigns, closing, export, results, votes
+from bot.polls import campaigns, closing, export, reading, votes
 from bot.texts import N_
 
 FEATURE = Feature(
@@ -22,8 +23,8 @@ FEATURE = Feature(
         command("poll", campaigns.post_article_poll),
         command("newpoll", campaigns.new_poll),
         command("close", closing.close_poll),
-        command("polls", results.list_polls),
-        command("results", private_only(results.show_results)),  # never in a group
+        command("polls", reading.list_polls),
+        command("results", private_only(reading.show_results)),  # never in a group
         command("export", export.send_export),
     ),
     commands=(
