@@ -230,7 +230,13 @@ def render_overview(summaries: list[CampaignSummary], language: str | None) -> s
         return _("No polls yet. Create one with /newpoll or /poll.")
     lines = [bold(_("Polls")), ""]
     for item in summaries:
-        state = _("closed") if item.campaign.is_closed else _("open")
+        state = (
+            _("deleted")
+            if item.campaign.is_deleted
+            else _("closed")
+            if item.campaign.is_closed
+            else _("open")
+        )
         lines.append(
             translate_plural(
                 language,
