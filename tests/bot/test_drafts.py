@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.polls.campaigns import without_now
 from bot.polls.preview import moment
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
@@ -240,3 +241,20 @@ async def test_only_the_admin_who_made_it_or_a_bot_admin_may_press(bot: BotHarne
     press(bot, ADMIN_RU, shown[-1], "Publish")  # another bot admin may
     await bot.drain()
     assert len([m for m in bot.bot_messages(PLANTNEWS) if "poll" in m]) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Q? | a | b | now", ("Q? | a | b |", True)),
+        ("Q? | a | b | multi 2d NOW", ("Q? | a | b | multi 2d", True)),
+        ("Q? | a | Right now", ("Q? | a | Right now", False)),
+        ("Q?\na\nb\nnow", ("Q?\na\nb", True)),
+        ("Q?\na\nRight now", ("Q?\na\nRight now", False)),
+        ("Q? | a | b", ("Q? | a | b", False)),
+    ],
+)
+def test_a_trailing_now_is_read_before_the_newpoll_syntax(
+    body: str, expected: tuple[str, bool]
+) -> None:
+    assert without_now(body) == expected
