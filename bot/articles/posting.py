@@ -1,8 +1,11 @@
 """Posting articles: an article and its poll to channels (/post), and the library (/articles).
 
-``/post`` sends each target the article (split between paragraphs, with a "Get a summary"
-deep link on the last part) and then the article's poll, all polls as one campaign. Every
-message is recorded under its update, so a replayed ``/post`` posts nothing twice.
+``/post`` first shows the admin a preview (a draft, bot/polls/preview.py) unless it ends
+with ``now`` or ``[bot] preview = false``; publishing (then, or on Publish) sends each
+target the article (split between paragraphs, with a "Get a summary" deep link on the last
+part) and then the article's poll, all polls as one campaign. Every message is recorded
+under the request's origin, so a replayed ``/post`` (or a second Publish) posts nothing
+twice.
 ``/articles`` lists the library. What readers get (the greeting, ``/start s-<id>`` and
 ``/summary``) lives in bot/articles/readers.py; bot/articles/__init__.py lists the handlers.
 """
