@@ -31,9 +31,10 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
-# What the handlers use: commands (new messages only), poll states and answers, and the
-# bot's membership. Nothing else is fetched, parsed and dispatched for nothing.
-ALLOWED_UPDATES = ("message", "poll", "poll_answer", "my_chat_member")
+# What the handlers use: commands (new messages only), poll states and answers, the bot's
+# membership, and presses of a preview's Publish / Cancel. Nothing else is fetched, parsed
+# and dispatched for nothing.
+ALLOWED_UPDATES = ("message", "poll", "poll_answer", "my_chat_member", "callback_query")
 
 # Set by the pump around one update; the application's error handler reports into it.
 _handler_errors: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(

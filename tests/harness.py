@@ -51,8 +51,13 @@ def populate(world: World) -> None:
     add_place(world, GROUP, admins=[ADMIN])
 
 
-def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:
-    """A config.toml pointing at the sandbox; ``sections`` replace whole sections."""
+def write_config(
+    directory: Path, sandbox: Sandbox, *, preview: bool = False, **sections: str
+) -> Path:
+    """A config.toml pointing at the sandbox; ``sections`` replace whole sections.
+
+    ``[bot] preview`` is off unless ``preview`` (or a ``bot`` section that sets it): most
+    tests post and check what went out; tests/bot/test_drafts.py tests the preview."""
     parts = {
         "telegram": f'token = "{sandbox.token}"\napi_url = "{sandbox.api_url}"\n'
         "poll_timeout = 1\n",
@@ -62,8 +67,10 @@ def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:
         "admin_cache_seconds = 60\n",
         "digest": "charts = true\n",
     }
-    parts.update(sections)
-    text = "".join(f"[{name}]\n{textwrap.dedent(body)}\n" for name, body in parts.items())
+    parts.update({name: textwrap.dedent(body) for name, body in sections.items()})
+    if "preview" not in parts["bot"]:
+        parts["bot"] += f"preview = {'true' if preview else 'false'}\n"
+    text = "".join(f"[{name}]\n{body}\n" for name, body in parts.items())
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -143,6 +150,7 @@ async def bot_harness(
     clock: Clock | None = None,
     paused: bool = False,
     paced: bool = False,
+    preview: bool = False,
     **sections: str,
 ) -> AsyncIterator[BotHarness]:
     """The real application with its services, talking to ``sandbox``.
@@ -150,8 +158,10 @@ async def bot_harness(
     ``clock`` (e.g. a ``ManualClock``) replaces the system clock for the store and the bot;
     ``paused`` pauses the JobQueue, so that only the test runs jobs. A private chat is paced
     as in production (3 messages at once, then one a second: bot/flood.py) only when
-    ``paced``: the flood tests ask for it."""
-    config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
+    ``paced``: the flood tests ask for it. ``preview`` turns on ``[bot] preview``."""
+    config = Config.from_toml(
+        write_config(directory, sandbox, preview=preview, **sections), env={}
+    )
     application = build_application(
         config, private_chat_interval=PRIVATE_CHAT_INTERVAL if paced else 0
     )

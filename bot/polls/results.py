@@ -307,7 +307,8 @@ def _chat_lines(result: CampaignResult, language: str | None, detailed: bool) ->
 def overview_line(result: CampaignResult, language: str | None, *, admin: bool) -> str:
     """One /polls line: id, state, voters (or "hidden"), question, and the chats."""
     _ = gettext_for(language)
-    state = _("closed") if result.is_closed else _("open")
+    campaign = result.campaign
+    state = _("deleted") if campaign.is_deleted else _("closed") if result.is_closed else _("open")
     chats = ", ".join(escape(chat.chat_name) for chat in result.chats)
     question = escape(shorten(result.question, 80))
     if result.hidden and not admin:

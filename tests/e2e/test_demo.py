@@ -39,6 +39,8 @@ def test_the_demo_runs_the_whole_mission_offline(tmp_path: Path) -> None:
         "/digest",
     ):
         assert step in text
+    assert "Preview of draft #1" in text and "Alice pressed [ Publish ]" in text
+    assert "Draft #1 was published." in text
     assert "Plant News @plantnews (channel)" in text and "Plant fans (supergroup)" in text
     assert "📊 Which lineup should the reborn Moscow plant build?" in text
     assert "Poll digest" in text and "Summary requested by 60 readers" in text
