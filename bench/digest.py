@@ -33,6 +33,7 @@ from timing import timed  # noqa: E402  (bench/ is the script's own directory)
 
 from bot.digests.charts import render_chart  # noqa: E402
 from bot.digests.compose import DigestRequest, compose, plan  # noqa: E402
+from bot.polls.scope import Audience  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.clock import ManualClock  # noqa: E402
 from storage.digests import DigestItem  # noqa: E402
@@ -135,16 +136,17 @@ async def main(repeat: int, answers: int, campaigns: int) -> None:
 
             request = DigestRequest(None, TARGET, "en", ZoneInfo("Europe/Moscow"),
                                     datetime.now(UTC), datetime.now(UTC))  # fmt: skip
+            admin = Audience("en", None, admin=True)  # the admin's private digest: everything
 
             async def text() -> list[str]:
-                digest = await compose(store, request, trends=False)
+                digest = await compose(store, request, admin, trends=False)
                 return [part.text for part in plan(digest, chart=False)]
 
             async def trend() -> list[str]:  # text() with trends: the difference is theirs
-                digest = await compose(store, request, trends=True)
+                digest = await compose(store, request, admin, trends=True)
                 return [part.text for part in plan(digest, chart=False)]
 
-            digest = await compose(store, request, trends=True)
+            digest = await compose(store, request, admin, trends=True)
             charts = [item.chart() for item in digest.campaigns]
 
             async def chart() -> bytes:

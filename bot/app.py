@@ -18,7 +18,7 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
-from bot import admin, articles, digests, polls
+from bot import admin, articles, digests, drafts, polls
 from bot.config import Config
 from bot.feature import PTBApplication, all_commands
 from bot.flood import PRIVATE_CHAT_INTERVAL, PacedRateLimiter
@@ -91,8 +91,9 @@ def build_application(
 # is handled by the first matching handler, and no two features claim the same command or
 # update type. Polls come first: votes are by far the most frequent updates, and PTB checks
 # the handlers of a group in order until one matches. The order is also the order of the
-# menus and /help (after /start and /help): posting matters more than chat upkeep.
-FEATURES = (polls.FEATURE, articles.FEATURE, digests.FEATURE, admin.FEATURE)
+# menus and /help (after /start and /help): posting matters more than chat upkeep. Drafts
+# (the Publish / Cancel buttons of a preview) are the only callback queries.
+FEATURES = (polls.FEATURE, articles.FEATURE, drafts.FEATURE, digests.FEATURE, admin.FEATURE)
 COMMANDS = all_commands(FEATURES)
 
 
@@ -191,6 +192,13 @@ async def connect(application: PTBApplication, stop: asyncio.Event | None) -> No
                 raise StoppedBeforeStart
 
 
+async def caught_up(application: PTBApplication) -> None:
+    """Every feature's on_caught_up: the updates waiting at start are applied."""
+    for feature in FEATURES:
+        if feature.on_caught_up is not None:
+            await feature.on_caught_up(application)
+
+
 @asynccontextmanager
 async def running(
     application: PTBApplication,
@@ -255,7 +263,12 @@ async def _serve(
     """Run the pump (long polling, or behind the webhook server) until ``stop``."""
     me = application.bot.bot
     log.info("pollbot started as @%s (id %s)", me.username, me.id)
-    pump = UpdatePump(application, services.store, timeout=config.telegram.poll_timeout)
+    pump = UpdatePump(
+        application,
+        services.store,
+        timeout=config.telegram.poll_timeout,
+        on_caught_up=functools.partial(caught_up, application),
+    )
     if config.telegram.mode == "webhook":
         await serve_webhook(pump, config, stop)
     else:

@@ -78,6 +78,7 @@ class BotConfig(_Section, frozen=True):
     content_dir: Path = SHIPPED_CONTENT_DIR
     admin_cache_seconds: Annotated[int, msgspec.Meta(ge=0)] = 300
     results_per_minute: Annotated[int, msgspec.Meta(gt=0)] = 6
+    preview: bool = True  # /post, /poll, /newpoll first show a preview with Publish / Cancel
 
     @property
     def tz(self) -> ZoneInfo:
@@ -341,6 +342,8 @@ def describe(config: Config) -> list[str]:
         f"language:   {b.language}",
         f"timezone:   {b.timezone}",
         f"content:    {b.content_dir}",
+        "preview:    "
+        + ("on (Publish / Cancel before posting)" if b.preview else "off (posted at once)"),
         "digest:     "
         + (
             f"{d.schedule} ({d.timezone or b.timezone}) -> {d.target or 'admins'}"

@@ -1,4 +1,4 @@
-"""What a feature is: its handlers, its commands (menus and /help) and its start-up hook.
+"""What a feature is: its handlers, its commands (menus and /help) and its start-up hooks.
 
 Each feature package (``bot.polls``, ``bot.articles``, ``bot.digests``, ``bot.admin``)
 exports one ``FEATURE``; ``bot.app`` lists them and is the only place handlers are
@@ -46,6 +46,9 @@ class Feature:
     handlers: Sequence[Handler]
     commands: Sequence[CommandInfo]
     on_startup: StartupHook
+    # Run once the updates that waited at Telegram while the bot was down are applied
+    # (e.g. a digest missed meanwhile, so that it shows the votes cast meanwhile).
+    on_caught_up: StartupHook | None = None
 
 
 def all_commands(features: Sequence[Feature]) -> tuple[CommandInfo, ...]:

@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import traceback
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +31,10 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
-# What the handlers use: commands (new messages only), poll states and answers, and the
-# bot's membership. Nothing else is fetched, parsed and dispatched for nothing.
-ALLOWED_UPDATES = ("message", "poll", "poll_answer", "my_chat_member")
+# What the handlers use: commands (new messages only), poll states and answers, the bot's
+# membership, and presses of a preview's Publish / Cancel. Nothing else is fetched, parsed
+# and dispatched for nothing.
+ALLOWED_UPDATES = ("message", "poll", "poll_answer", "my_chat_member", "callback_query")
 
 # Set by the pump around one update; the application's error handler reports into it.
 _handler_errors: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
@@ -89,12 +90,23 @@ class UpdatePump:
         *,
         timeout: int = 30,
         limit: int = MAX_BATCH,
+        on_caught_up: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.application = application
         self.store = store
         self.timeout = timeout
         self.limit = limit
         self.stats = PumpStats()
+        self.on_caught_up = on_caught_up
+        self.caught_up = False
+
+    async def mark_caught_up(self) -> None:
+        """The updates pending at start are applied: run ``on_caught_up``, once."""
+        if self.caught_up:
+            return
+        self.caught_up = True
+        if self.on_caught_up is not None:
+            await self.on_caught_up()
 
     @property
     def bot(self) -> RawUpdatesBot:
@@ -121,9 +133,13 @@ class UpdatePump:
             backoff.reset()
             if raw:
                 offset = await self.process_batch(raw) or offset
+            if len(raw) < self.limit:  # a short batch: nothing more was waiting
+                await self.mark_caught_up()
 
     async def _fetch(self, offset: int | None) -> list[dict[str, Any]]:
-        return await self.bot.get_updates_raw(offset, self.timeout, self.limit)
+        # No long poll before catching up: the hook must not wait for a new update.
+        timeout = self.timeout if self.caught_up else 0
+        return await self.bot.get_updates_raw(offset, timeout, self.limit)
 
     async def process_batch(self, raw_updates: Sequence[dict[str, Any]]) -> int | None:
         """Handle a batch and commit it with the next offset; return that offset."""

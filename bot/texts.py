@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gettext
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -123,6 +123,30 @@ def bar(fraction: float, width: int = 10) -> str:
     fraction = min(max(fraction, 0.0), 1.0)
     halves = round(fraction * width * 2)
     return "█" * (halves // 2) + ("▌" if halves % 2 else "") + "·" * (width - (halves + 1) // 2)
+
+
+def shares(counts: Sequence[int], voters: int, *, multiple: bool = False) -> list[str]:
+    """Each count's share for display, in the order given.
+
+    A single-answer poll's shares are whole percentages of all its votes that add up to
+    exactly 100% (largest remainder method: round every share down, then give the missing
+    points to the largest remainders, a larger count first on a tie). A multiple-answer
+    poll's shares are of ``voters``, each rounded on its own: they may add up to more."""
+    if multiple:
+        return [percent(count, voters) for count in counts]
+    whole = sum(counts)
+    if whole <= 0:
+        return ["0%" for _ in counts]
+    floors = [100 * count // whole for count in counts]
+    order = sorted(range(len(counts)), key=lambda i: (-(100 * counts[i] % whole), -counts[i], i))
+    for i in order[: 100 - sum(floors)]:
+        floors[i] += 1
+    return [f"{value}%" for value in floors]
+
+
+def share_of(count: int, whole: int) -> float:
+    """A count as a fraction of ``whole``, for a bar (0 when there is nothing)."""
+    return count / whole if whole > 0 else 0.0
 
 
 def percent(part: int, whole: int) -> str:

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from telegram.error import TelegramError
 
 from bot.config import Config
 from bot.pump import ALLOWED_UPDATES, UpdatePump, raw_update_id
@@ -31,6 +32,8 @@ KEEP_HANDLED_SECONDS = 2 * 24 * 3600  # Telegram keeps an update for 24 hours
 # An update is at most a few kilobytes (a message of 4,096 characters with its entities);
 # a bigger body is not an update, and is refused before it takes the memory.
 MAX_BODY = 1024 * 1024
+CATCH_UP_WAIT = 60.0  # seconds to wait for the pending updates before catching up anyway
+CATCH_UP_POLL = 1.0  # seconds between two getWebhookInfo calls meanwhile
 
 
 def build_webhook_app(pump: UpdatePump, secret_token: str, path: str) -> Starlette:
@@ -104,7 +107,31 @@ async def serve(pump: UpdatePump, config: Config, stop: asyncio.Event) -> None:
     await pump.store.prune_webhook_updates(pump.store.now() - KEEP_HANDLED_SECONDS)
     serving = asyncio.create_task(server.serve())
     stopped = asyncio.create_task(stop.wait())
+    catching_up = asyncio.create_task(catch_up_when_drained(pump))
     await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopped.cancel()
+    catching_up.cancel()
+    await asyncio.gather(catching_up, return_exceptions=True)
     await serving
+
+
+async def catch_up_when_drained(
+    pump: UpdatePump, *, wait: float = CATCH_UP_WAIT, every: float = CATCH_UP_POLL
+) -> None:
+    """Run the pump's caught-up hook once Telegram has no update pending for the webhook
+    (the ones waiting at start are then handled), or after ``wait`` seconds anyway."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        try:
+            info = await pump.bot.get_webhook_info()
+            if info.pending_update_count == 0:
+                break
+        except TelegramError as exc:
+            log.warning("getWebhookInfo failed: %s", exc)
+        if loop.time() >= deadline:
+            log.warning("updates still pending after %.0f s: catching up anyway", wait)
+            break
+        await asyncio.sleep(every)
+    await pump.mark_caught_up()

@@ -47,10 +47,15 @@ class Campaign:
     created_by: int | None
     created_at: int
     closed_at: int | None
+    deleted_at: int | None = None  # /delete removed its messages (its results are kept)
 
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,9 @@ _POLL_COLUMNS = (
     "poll_id, campaign_id, chat_id, message_id, question, type, is_anonymous, "
     "allows_multiple, is_closed, close_date, total_voters"
 )
-_CAMPAIGN_COLUMNS = "id, question, options, spec, article_id, created_by, created_at, closed_at"
+_CAMPAIGN_COLUMNS = (
+    "id, question, options, spec, article_id, created_by, created_at, closed_at, deleted_at"
+)
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
@@ -108,6 +115,7 @@ def _campaign(row: sqlite3.Row) -> Campaign:
         created_by=row["created_by"],
         created_at=row["created_at"],
         closed_at=row["closed_at"],
+        deleted_at=row["deleted_at"],
     )
 
 
@@ -193,11 +201,29 @@ class PollsMixin(StoreBase):
     async def campaigns(
         self, *, closed_since: int | None = None, limit: int = 50
     ) -> list[Campaign]:
-        """Open campaigns, plus closed ones closed at or after ``closed_since``; newest first."""
+        """Open campaigns, plus closed ones closed at or after ``closed_since``; newest first.
+        Deleted campaigns (/delete) are left out."""
         rows = await self._all(
-            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
-            " WHERE closed_at IS NULL OR closed_at >= ? ORDER BY id DESC LIMIT ?",
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE deleted_at IS NULL"
+            " AND (closed_at IS NULL OR closed_at >= ?) ORDER BY id DESC LIMIT ?",
             (closed_since if closed_since is not None else self.now() + 1, limit),
+        )
+        return [_campaign(row) for row in rows]
+
+    async def campaigns_in_chats(
+        self, chat_ids: Sequence[int], *, closed_since: int, limit: int = 50
+    ) -> list[Campaign]:
+        """Like ``campaigns`` (deleted ones left out), but only those with a poll in one of
+        ``chat_ids``."""
+        if not chat_ids:
+            return []
+        marks = ", ".join("?" for _ in chat_ids)
+        rows = await self._all(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE deleted_at IS NULL"
+            " AND (closed_at IS NULL OR closed_at >= ?) AND id IN"
+            f" (SELECT campaign_id FROM polls WHERE chat_id IN ({marks}))"
+            " ORDER BY id DESC LIMIT ?",
+            (closed_since, *chat_ids, limit),
         )
         return [_campaign(row) for row in rows]
 
@@ -207,7 +233,7 @@ class PollsMixin(StoreBase):
         """Open campaigns and those closed since ``closed_since``, newest first, with totals."""
         rows = await self._all(
             "SELECT c.id, c.question, c.options, c.spec, c.article_id, c.created_by,"
-            " c.created_at, c.closed_at, COALESCE(SUM(p.total_voters), 0) AS voters,"
+            " c.created_at, c.closed_at, c.deleted_at, COALESCE(SUM(p.total_voters), 0) AS voters,"
             " GROUP_CONCAT(p.chat_id) AS chats"
             " FROM campaigns c LEFT JOIN polls p ON p.campaign_id = c.id"
             " WHERE c.closed_at IS NULL OR c.closed_at >= ?"

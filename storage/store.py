@@ -1,7 +1,7 @@
 """``Store``: the one class through which the project reads and writes SQLite.
 
 Feature SQL lives in mixins beside this file (polls, answers, snapshots, articles, chats,
-digests); this module adds the bot's own bookkeeping: the update offset, dead letters, the
+digests, drafts); this module adds the bot's own bookkeeping: the update offset, dead letters, the
 ledger of messages sent for an update, and the admin audit log.
 """
 
@@ -17,6 +17,7 @@ from storage.base import GET_STATE, StoreBase
 from storage.chats import ChatsMixin
 from storage.deferred import SET_STATE
 from storage.digests import DigestsMixin
+from storage.drafts import DraftsMixin
 from storage.polls import PollsMixin
 from storage.snapshots import SnapshotsMixin
 
@@ -65,6 +66,7 @@ class Store(
     ArticlesMixin,
     ChatsMixin,
     DigestsMixin,
+    DraftsMixin,
     PollsMixin,
     SnapshotsMixin,
     StoreBase,

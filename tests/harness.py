@@ -9,6 +9,7 @@ Builders of the world (users, chats) live here too.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.app import PTBApplication, build_application, running
+from bot.app import PTBApplication, build_application, caught_up, running
 from bot.config import Config
 from bot.flood import PRIVATE_CHAT_INTERVAL
 from bot.pump import UpdatePump
@@ -50,8 +51,13 @@ def populate(world: World) -> None:
     add_place(world, GROUP, admins=[ADMIN])
 
 
-def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:
-    """A config.toml pointing at the sandbox; ``sections`` replace whole sections."""
+def write_config(
+    directory: Path, sandbox: Sandbox, *, preview: bool = False, **sections: str
+) -> Path:
+    """A config.toml pointing at the sandbox; ``sections`` replace whole sections.
+
+    ``[bot] preview`` is off unless ``preview`` (or a ``bot`` section that sets it): most
+    tests post and check what went out; tests/bot/test_drafts.py tests the preview."""
     parts = {
         "telegram": f'token = "{sandbox.token}"\napi_url = "{sandbox.api_url}"\n'
         "poll_timeout = 1\n",
@@ -61,8 +67,10 @@ def write_config(directory: Path, sandbox: Sandbox, **sections: str) -> Path:
         "admin_cache_seconds = 60\n",
         "digest": "charts = true\n",
     }
-    parts.update(sections)
-    text = "".join(f"[{name}]\n{textwrap.dedent(body)}\n" for name, body in parts.items())
+    parts.update({name: textwrap.dedent(body) for name, body in sections.items()})
+    if "preview" not in parts["bot"]:
+        parts["bot"] += f"preview = {'true' if preview else 'false'}\n"
+    text = "".join(f"[{name}]\n{body}\n" for name, body in parts.items())
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -86,12 +94,14 @@ class BotHarness:
         return self.services.store
 
     async def drain(self, rounds: int = 20) -> int:
-        """Fetch and handle updates until none is pending; return how many were handled."""
+        """Fetch and handle updates until none is pending; return how many were handled.
+        The first time, the pump has then caught up (and runs its hook, as in production)."""
         handled = 0
         offset = await self.store.offset()
         for _ in range(rounds):
             raw = await self.pump.bot.get_updates_raw(offset, 0)
             if not raw:
+                await self.pump.mark_caught_up()
                 return handled
             offset = await self.pump.process_batch(raw) or offset
             handled += len(raw)
@@ -140,6 +150,7 @@ async def bot_harness(
     clock: Clock | None = None,
     paused: bool = False,
     paced: bool = False,
+    preview: bool = False,
     **sections: str,
 ) -> AsyncIterator[BotHarness]:
     """The real application with its services, talking to ``sandbox``.
@@ -147,16 +158,21 @@ async def bot_harness(
     ``clock`` (e.g. a ``ManualClock``) replaces the system clock for the store and the bot;
     ``paused`` pauses the JobQueue, so that only the test runs jobs. A private chat is paced
     as in production (3 messages at once, then one a second: bot/flood.py) only when
-    ``paced``: the flood tests ask for it."""
-    config = Config.from_toml(write_config(directory, sandbox, **sections), env={})
+    ``paced``: the flood tests ask for it. ``preview`` turns on ``[bot] preview``."""
+    config = Config.from_toml(
+        write_config(directory, sandbox, preview=preview, **sections), env={}
+    )
     application = build_application(
         config, private_chat_interval=PRIVATE_CHAT_INTERVAL if paced else 0
     )
     async with running(application, config, clock=clock) as services:
         if paused and application.job_queue is not None:
             application.job_queue.scheduler.pause()
-        pump = UpdatePump(application, services.store, timeout=0)
-        yield BotHarness(sandbox, config, application, services, pump)
+        hook = functools.partial(caught_up, application)
+        pump = UpdatePump(application, services.store, timeout=0, on_caught_up=hook)
+        harness = BotHarness(sandbox, config, application, services, pump)
+        await harness.drain()  # what waited at the sandbox, then the catch-up
+        yield harness
 
 
 def pollbot_argv(*args: str) -> list[str]:

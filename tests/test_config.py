@@ -246,3 +246,14 @@ def test_check_config_refuses_a_broken_article_file(
     (tmp_path / "content" / "broken.toml").unlink()
     assert main(["check-config", str(path)]) == 0
     assert "articles:   1" in capsys.readouterr().out
+
+
+def test_previews_are_on_unless_the_config_turns_them_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POLLBOT_TOKEN", raising=False)
+    assert Config.from_toml(write(tmp_path, GOOD), env={}).bot.preview is True
+    off = write(tmp_path, GOOD.replace("[bot]", "[bot]\npreview = false"))
+    assert Config.from_toml(off, env={}).bot.preview is False
+    assert main(["check-config", str(off)]) == 0
+    assert "preview:    off" in capsys.readouterr().out

@@ -1,8 +1,11 @@
 """Posting articles: an article and its poll to channels (/post), and the library (/articles).
 
-``/post`` sends each target the article (split between paragraphs, with a "Get a summary"
-deep link on the last part) and then the article's poll, all polls as one campaign. Every
-message is recorded under its update, so a replayed ``/post`` posts nothing twice.
+``/post`` first shows the admin a preview (a draft, bot/polls/preview.py) unless it ends
+with ``now`` or ``[bot] preview = false``; publishing (then, or on Publish) sends each
+target the article (split between paragraphs, with a "Get a summary" deep link on the last
+part) and then the article's poll, all polls as one campaign. Every message is recorded
+under the request's origin, so a replayed ``/post`` (or a second Publish) posts nothing
+twice.
 ``/articles`` lists the library. What readers get (the greeting, ``/start s-<id>`` and
 ``/summary``) lives in bot/articles/readers.py; bot/articles/__init__.py lists the handlers.
 """
@@ -28,6 +31,7 @@ from bot.admin.chats import Target
 from bot.articles import view as article_view
 from bot.articles.content import Article, Library
 from bot.polls import campaigns as polls
+from bot.polls import preview
 from bot.replies import SendKey, already_sent, reply_key, reply_once, reply_parts, send_once
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
@@ -57,7 +61,10 @@ class _Posted:
 
 @admin_or_chat_admin
 async def post_article(update: Update, context: Context) -> None:
-    """Post an article, then its poll, to channels: /post ARTICLE_ID [@channel ...]."""
+    """Post an article, then its poll, to channels: /post ARTICLE_ID [@channel ...] [now].
+
+    The admin first gets a preview with Publish and Cancel (bot/polls/preview.py), unless
+    the command ends with ``now`` or ``[bot] preview = false``."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -65,6 +72,7 @@ async def post_article(update: Update, context: Context) -> None:
     svc = services(context)
     lang = user.language_code
     refs, words = chats.split_targets(context.args or [])
+    words, at_once = preview.skips_preview(context, words)
     problem = _post_problem(svc, message.chat.type, words, lang)
     if problem is not None:
         await reply_once(update, context, problem, plain=True)
@@ -83,10 +91,41 @@ async def post_article(update: Update, context: Context) -> None:
         )
         await reply_once(update, context, text, plain=True)
         return
-    origin = f"u{update.update_id}:post"
-    posted = [await _send_article(context, article, t, update.update_id, lang) for t in targets]
+    if targets and not at_once:
+        await _offer(update, context, article, targets, skipped)
+        return
+    text = await publish_article(
+        context,
+        article,
+        targets,
+        skipped,
+        origin=f"u{update.update_id}",
+        user_id=user.id,
+        update_id=update.update_id,
+        lang=lang,
+    )
+    await reply_once(update, context, text, what="post-report")
+
+
+async def publish_article(
+    context: Context,
+    article: Article,
+    targets: Sequence[Target],
+    skipped: Sequence[tuple[str, str]],
+    *,
+    origin: str,
+    user_id: int,
+    update_id: int | None,
+    lang: str | None,
+) -> str:
+    """Send the article and then its poll to every target, record the posts, and return
+    the admin's report. ``origin`` (``u<update id>`` for /post ... now, ``d<draft id>`` for
+    a draft's Publish) keys every send: handling the same request again sends only what
+    did not go out yet."""
+    svc = services(context)
+    posted = [await _send_article(context, article, t, origin, update_id, lang) for t in targets]
     campaign_id, posted = await _send_article_campaign(
-        context, article, posted, origin=origin, update_id=update.update_id, user_id=user.id
+        context, article, posted, origin=origin, update_id=update_id, user_id=user_id
     )
     for item in (item for item in posted if item.ok):
         language = article.localized(item.target.language).language
@@ -96,11 +135,57 @@ async def post_article(update: Update, context: Context) -> None:
             language=language,
             message_ids=item.message_ids,
             campaign_id=campaign_id,
-            posted_by=user.id,
-            origin=f"{origin}:{item.target.chat_id}",
+            posted_by=user_id,
+            origin=f"{origin}:post:{item.target.chat_id}",
         )
-    await _audit(svc, user.id, article, posted, skipped)
-    await reply_once(update, context, _report(article, posted, skipped, lang), what="post-report")
+    await _audit(svc, user_id, article, posted, skipped)
+    return _report(article, posted, skipped, lang)
+
+
+async def _offer(
+    update: Update,
+    context: Context,
+    article: Article,
+    targets: Sequence[Target],
+    skipped: Sequence[tuple[str, str]],
+) -> None:
+    """Store the /post as a draft and show its preview: the post as each language's chats
+    will get it, the poll, and where (with a warning where the article went before)."""
+    user = update.effective_user
+    assert user is not None
+    svc = services(context)
+    draft = await svc.store.create_draft(
+        "post",
+        [t.chat_id for t in targets],
+        created_by=user.id,
+        origin=f"u{update.update_id}",
+        article_id=article.id,
+    )
+    shown: list[preview.Shown] = []
+    groups = preview.by_language(targets)
+    for language, group in groups.items():
+        if len(groups) > 1:
+            chats_named = ", ".join(t.display for t in group)
+            text = translate(user.language_code, N_("For {chats}:"), chats=chats_named)
+            shown.append(preview.Shown(escape(text)))
+        parts = article_view.render_post(article.localized(language))
+        button = summary_button(context.bot.username, article.id, language)
+        shown += [
+            preview.Shown(text, button if index == len(parts) - 1 else None)
+            for index, text in enumerate(parts)
+        ]
+    original = article.poll
+    if original is not None:
+        shown += preview.poll_shown(
+            context,
+            targets,
+            lambda target: article.localized(target.language).poll or original,
+            user.language_code,
+        )
+    before = await svc.store.article_posted_to(article.id)
+    where = await preview.target_lines(context, targets, before, user.language_code)
+    left_out = [f"{escape(chat)}: {escape(reason)}" for chat, reason in skipped]
+    await preview.offer(update, context, draft, shown, where, skipped=left_out)
 
 
 def _post_problem(
@@ -151,14 +236,20 @@ def summary_button(bot_username: str, article_id: str, language: str) -> InlineK
 
 
 async def _send_article(
-    context: Context, article: Article, target: Target, update_id: int, lang: str | None
+    context: Context,
+    article: Article,
+    target: Target,
+    origin: str,
+    update_id: int | None,
+    lang: str | None,
 ) -> _Posted:
-    """Send every part of the article to one target; parts sent before are skipped."""
+    """Send every part of the article to one target; parts sent before (under ``origin``)
+    are skipped."""
     parts = article_view.render_post(article.localized(target.language))
     button = summary_button(context.bot.username, article.id, target.language)
     ids: list[int] = []
     for index, text in enumerate(parts):
-        key = SendKey.of_update(update_id, "article", target.chat_id, index)
+        key = SendKey(origin, "article", target.chat_id, index)
         markup = button if index == len(parts) - 1 else None
         send = functools.partial(
             context.bot.send_message, target.chat_id, text, reply_markup=markup
@@ -180,7 +271,7 @@ async def _send_article_campaign(
     posted: list[_Posted],
     *,
     origin: str,
-    update_id: int,
+    update_id: int | None,
     user_id: int,
 ) -> tuple[int | None, list[_Posted]]:
     """The article's poll to every target that got the article, as one campaign."""

@@ -1,7 +1,8 @@
 """``pollbot demo``: the whole mission offline, in under a minute, with no token.
 
 It starts the Bot API sandbox and the real bot (``bot.app.run``, the code path of
-``pollbot run``), posts the seed article and its poll to a simulated channel and group,
+``pollbot run``), has the admin /post the seed article, look at the preview and press
+Publish, which posts the article and its poll to a simulated channel and group,
 lets a few hundred simulated subscribers read the summary and vote (some change their
 mind), has the admin ask for /results and a /digest with its chart, and prints what each
 chat saw. ``--keep`` leaves everything running for ``pollbot sandbox`` commands.
@@ -21,7 +22,7 @@ from typing import Any
 
 from bot import app
 from bot.config import SHIPPED_CONTENT_DIR, Config
-from bot.demo.transcript import save_chart, transcript
+from bot.demo.transcript import Press, save_chart, transcript
 from bot.sandbox import Sandbox, World
 from bot.sandbox.crowd import simulate
 
@@ -108,6 +109,25 @@ async def command(world: World, user_id: int, text: str) -> None:
     )
 
 
+def publish_data(message: dict[str, Any]) -> str | None:
+    """The callback data of a message's Publish button, if it has one."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    found = [b["callback_data"] for row in rows for b in row if b.get("text") == "Publish"]
+    return found[0] if found else None
+
+
+async def publish(world: World) -> Press:
+    """The admin presses Publish under the preview; wait until the post and polls are out."""
+    (preview,) = [m for m in bot_messages(world, ADMIN) if publish_data(m)]
+    data = publish_data(preview)
+    assert data is not None
+    world.press(ADMIN, ADMIN, preview["message_id"], data)
+    await until(
+        lambda: world.pending() == 0 and len(poll_ids(world)) == 2, "the post to be published"
+    )
+    return Press(ADMIN, preview["message_id"], "Alice pressed [ Publish ]")
+
+
 def first_reader(world: World, readers: list[int], language: str) -> int:
     """The first reader who asked for the summary in ``language`` (for the transcript)."""
     return next(
@@ -175,7 +195,9 @@ async def run_demo(
         progress("pollbot started (the same code as `pollbot run`)")
         try:
             await command(world, ADMIN, f"/post {ARTICLE}")
-            progress(f"admin: /post {ARTICLE} -> channel @{CHANNEL_NAME} and group Plant fans")
+            progress(f"admin: /post {ARTICLE} -> a preview of the post, the poll and where")
+            presses = [await publish(world)]
+            progress(f"admin: pressed Publish -> channel @{CHANNEL_NAME} and group Plant fans")
             count = await read_summaries(world, people, share=0.4)
             progress(f"{count} readers tapped 'No time to read? Get a summary'")
             actions = await vote_for_a_minute(world, poll_ids(world), readers)
@@ -186,7 +208,7 @@ async def run_demo(
             progress("admin: /digest (text and chart)")
             chart = save_chart(world, ADMIN, directory / "digest-chart.png")
             readers_shown = [first_reader(world, people, "en"), first_reader(world, people, "ru")]
-            text = transcript(world, [CHANNEL, GROUP, ADMIN, *readers_shown])
+            text = transcript(world, [CHANNEL, GROUP, ADMIN, *readers_shown], presses)
             echo(text)
             echo(f"chart:    {chart or '(none)'}\ndatabase: {database}")
             if keep:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +16,34 @@ MAX_POST = 420  # a channel post is the whole article: show its start
 MAX_TEXT = 2000
 
 
-def transcript(world: World, chat_ids: list[int]) -> str:
-    """Every listed chat with its messages, polls with live counts, photos."""
-    blocks = [_chat_block(world, chat_id) for chat_id in chat_ids if chat_id in world.chats]
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button someone pressed under a message: shown after that message."""
+
+    chat_id: int
+    message_id: int
+    text: str  # e.g. "Alice pressed [ Publish ]"
+
+
+def transcript(world: World, chat_ids: list[int], presses: Sequence[Press] = ()) -> str:
+    """Every listed chat with its messages, polls with live counts, photos, and presses."""
+    blocks = [
+        _chat_block(world, chat_id, presses) for chat_id in chat_ids if chat_id in world.chats
+    ]
     return "\n\n".join(blocks)
 
 
-def _chat_block(world: World, chat_id: int) -> str:
+def _chat_block(world: World, chat_id: int, presses: Sequence[Press]) -> str:
     data = world.chat(chat_id)
     limit = MAX_POST if data["chat"].get("type") != "private" else MAX_TEXT
     lines = [_heading(data["chat"])]
     for message in data["messages"]:
         lines.extend(_message_lines(world, message, limit))
+        lines += [
+            f"      👆 {press.text}"
+            for press in presses
+            if (press.chat_id, press.message_id) == (chat_id, message["message_id"])
+        ]
     return "\n".join(lines)
 
 

@@ -34,4 +34,5 @@ FEATURE = Feature(
         CommandInfo("unschedule", N_("Remove a digest schedule"), "/unschedule 3", True),
     ),
     on_startup=commands.on_startup,
+    on_caught_up=commands.on_caught_up,
 )

@@ -68,6 +68,8 @@ class ChartData:
     options: tuple[OptionResult, ...]
     total_voters: int
     trend: tuple[TrendPoint, ...] = ()  # oldest first
+    multiple: bool = False  # voters may choose several: shares are of voters
+    chats: int = 1  # how many chats' polls the counts add up
 
     def __post_init__(self) -> None:
         if not self.options:
@@ -127,10 +129,12 @@ def _figure(charts: Sequence[ChartData], language: str, timezone: tzinfo) -> Fig
     FigureCanvasAgg(figure)
     top = MARGIN
     for panel in panels:
-        _draw_panel(figure, panel, top, _, timezone)
+        _draw_panel(figure, panel, top, language, timezone)
         top += panel.height + MARGIN
     if hidden:
-        text = _("More polls not shown: {n}").format(n=hidden)
+        text = texts.translate_plural(
+            language, "{n} more poll not shown", "{n} more polls not shown", hidden
+        )
         _text(figure, WIDTH / 2, top, text, color=MUTED, ha="center")
     return figure
 
@@ -138,8 +142,10 @@ def _figure(charts: Sequence[ChartData], language: str, timezone: tzinfo) -> Fig
 def _plan(chart: ChartData) -> _Panel:
     labels = [_wrap(o.label, LABEL_MAX, LABEL_LINES, TEXT_PT) or [f"#{i + 1}"]
               for i, o in enumerate(chart.options)]  # fmt: skip
-    whole = chart.total_voters or sum(option.count for option in chart.options)
-    counts = tuple(f"{o.count} · {texts.percent(o.count, whole)}" for o in chart.options)
+    shown = texts.shares(
+        [o.count for o in chart.options], chart.total_voters, multiple=chart.multiple
+    )
+    counts = tuple(f"{o.count} · {share}" for o, share in zip(chart.options, shown, strict=True))
     width = CONTENT / _legend_columns(chart.options) - 0.45  # minus line sample and spacing
     legend = tuple(_clip(o.label, width, SMALL_PT, bold=False) or f"#{i + 1}"
                    for i, o in enumerate(chart.options))  # fmt: skip
@@ -156,15 +162,15 @@ def _plan(chart: ChartData) -> _Panel:
 
 
 def _draw_panel(
-    figure: Figure, panel: _Panel, top: float, _: texts.Gettext, timezone: tzinfo
+    figure: Figure, panel: _Panel, top: float, language: str, timezone: tzinfo
 ) -> None:
+    _ = texts.gettext_for(language)
     _rect(figure, MARGIN, top, WIDTH - 2 * MARGIN, panel.height, CARD)
     left, y = MARGIN + PAD, top + PAD
     _text(figure, left, y, panel.title, size=TITLE_PT, weight="bold")
     y += _line(TITLE_PT) * (panel.title.count("\n") + 1)
     chart = panel.chart
-    voters = chart.total_voters or sum(option.count for option in chart.options)
-    summary = _("Voters: {n}").format(n=voters) if panel.top else _("No votes yet")
+    summary = _summary(chart, language) if panel.top else _("No votes yet")
     _text(figure, left, y, summary, size=SMALL_PT, color=MUTED)
     y += _line(SMALL_PT) + GAP
     _draw_bars(figure, panel, left, y)
@@ -186,6 +192,20 @@ def _draw_panel(
         ncols=_legend_columns(panel.legend), frameon=False, handlelength=1.5,
         handletextpad=0.5, columnspacing=1.2, prop=FontProperties(family=FONT, size=SMALL_PT),
     )  # fmt: skip
+
+
+def _summary(chart: ChartData, language: str) -> str:
+    """ "3 voters", or over several chats "5 votes in 2 chats"."""
+    voters = chart.total_voters or sum(option.count for option in chart.options)
+    if chart.chats > 1:
+        return texts.translate_plural(
+            language, "{n} vote in {chats} chats", "{n} votes in {chats} chats", voters,
+            chats=chart.chats,
+        )  # fmt: skip
+    text = texts.translate_plural(language, "{n} voter", "{n} voters", voters)
+    if chart.multiple:
+        text += " · " + texts.translate(language, "shares of voters, several choices each")
+    return text
 
 
 def _draw_bars(figure: Figure, panel: _Panel, left: float, top: float) -> None:

@@ -1,7 +1,8 @@
 """Digests: scheduled result summaries with charts, that survive restarts.
 
 Scheduled digests are claimed in the database before they are sent, so none is ever sent
-twice, and one that fell due while the bot was down is sent once at start. What a digest
+twice, and one that fell due while the bot was down is sent once at start, after the
+updates waiting at Telegram are applied. What a digest
 says is bot/digests/compose.py; when it is due is bot/digests/schedules.py. Commands: /digest,
 /schedule, /schedules, /unschedule (admins only, audited).
 """
@@ -163,14 +164,20 @@ async def _default_targets(context: Context) -> list[tuple[int, str | None, str 
 
 
 async def on_startup(application: Any) -> None:
-    """Register the stored schedules with the JobQueue and send missed digests."""
+    """Register the stored schedules with the JobQueue (missed digests wait for
+    ``on_caught_up``)."""
     context: Context = CallbackContext(application)
     svc = of_app(application)
-    now = svc.clock.utc()
-    await sync_default_schedule(context, now)
+    await sync_default_schedule(context, svc.clock.utc())
     for schedule in await svc.store.schedules():
         _register(application, svc, schedule)
-    sent = await catch_up(context, now)
+
+
+async def on_caught_up(application: Any) -> None:
+    """Send the digests missed while the bot was down, now that the votes cast meanwhile
+    (waiting at Telegram) are applied."""
+    context: Context = CallbackContext(application)
+    sent = await catch_up(context, of_app(application).clock.utc())
     if sent:
         log.info("sent %d digest(s) missed while the bot was down", sent)
 

@@ -24,17 +24,25 @@ from telegram.ext import CallbackContext
 from bot.admin.chats import failure_reason, note_failure
 from bot.digests import schedules
 from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
-from bot.polls.results import CampaignResult, combined, option_key
+from bot.polls.results import (
+    CampaignResult,
+    OptionTotal,
+    combined,
+    hidden_text,
+    option_key,
+    option_lines,
+    state_text,
+    voters_text,
+)
+from bot.polls.scope import Audience, for_chat, for_user, views
 from bot.replies import SendKey, send_once
 from bot.services import services
 from bot.split import pack
 from bot.texts import (
     Gettext,
-    bar,
     bold,
     escape,
     gettext_for,
-    percent,
     telegram_length,
     translate_plural,
 )
@@ -82,6 +90,8 @@ class CampaignDigest:
 
     @property
     def item(self) -> DigestItem:
+        if self.result.hidden:  # nothing shown, so nothing to compare with later
+            return DigestItem(self.result.campaign.id, 0, (), None)
         leaders = self.result.leaders
         return DigestItem(
             self.result.campaign.id,
@@ -91,9 +101,18 @@ class CampaignDigest:
         )
 
     def chart(self) -> ChartData:
-        options = tuple(OptionResult(o.label, o.count) for o in self.result.options)
+        result, correct = self.result, self.result.correct_keys
+        options = tuple(
+            OptionResult(o.label + (" ✓" if o.key in correct else ""), o.count)
+            for o in result.options
+        )
         return ChartData(
-            self.result.campaign.question, options, self.result.total_voters, self.trend
+            result.question,
+            options,
+            result.total_voters,
+            self.trend,
+            multiple=result.multiple,
+            chats=len(result.chats),
         )
 
 
@@ -102,24 +121,59 @@ class Digest:
     request: DigestRequest
     campaigns: tuple[CampaignDigest, ...]
     compared: bool  # there was a previous digest to this chat
+    admin: bool = False  # the private admin view (bot/polls/scope.py)
+
+    @property
+    def charted(self) -> list[CampaignDigest]:
+        """The campaigns the chart shows: those with counts to show."""
+        return [item for item in self.campaigns if not item.result.hidden]
+
+    @property
+    def items(self) -> list[DigestItem]:
+        """What to remember of this digest, one item per campaign."""
+        found: dict[int, DigestItem] = {}
+        for item in self.campaigns:
+            found.setdefault(item.result.campaign.id, item.item)
+        return list(found.values())
 
 
-async def compose(store: Store, request: DigestRequest, *, trends: bool) -> Digest:
-    """Read everything a digest shows from stored counts (answers are never scanned)."""
+async def audience_of(context: Context, request: DigestRequest) -> Audience:
+    """Who reads a digest: a channel or group sees its own polls only; a private chat
+    what its user may see (the whole admin view for the bot's admins)."""
+    if request.target_chat < 0:
+        return for_chat(request.target_chat, request.language)
+    chats = await services(context).store.chats()
+    among = [chat.chat_id for chat in chats]
+    return await for_user(context, request.target_chat, request.language, among)
+
+
+async def compose(
+    store: Store, request: DigestRequest, audience: Audience, *, trends: bool
+) -> Digest:
+    """Read everything a digest shows from stored counts (answers are never scanned): the
+    campaigns this audience may see, as it may see them."""
     previous = await store.last_sent_digest(request.target_chat)
     since = previous.claimed_at if previous else timestamp(request.now - FIRST_LOOKBACK)
     before = await store.digest_items(previous.id) if previous else {}
-    shown = await store.campaigns(closed_since=since, limit=MAX_CAMPAIGNS)
+    if audience.chats is None:
+        shown = await store.campaigns(closed_since=since, limit=MAX_CAMPAIGNS)
+    else:
+        wanted = sorted(audience.chats)
+        shown = await store.campaigns_in_chats(wanted, closed_since=since, limit=MAX_CAMPAIGNS)
     chats: dict[int | None, ChatRecord | None] = {}
     campaigns: list[CampaignDigest] = []
     for campaign in sorted(shown, key=lambda c: (c.is_closed, -c.id)):
         polls = await store.counts_of(campaign.id)
         result = await combined(store, campaign, polls, chats)
         readers = await store.summary_readers(campaign.article_id) if campaign.article_id else None
-        charted = trends and len(campaigns) < MAX_PANELS
-        trend = await _trend(store, result, polls, request.now) if charted else ()
-        campaigns.append(CampaignDigest(result, before.get(campaign.id), readers, trend))
-    return Digest(request, tuple(campaigns), previous is not None)
+        for index, view in enumerate(views(result, audience)):
+            charted = sum(not c.result.hidden for c in campaigns)
+            own = [p for p in polls if p.poll.poll_id in {c.poll_id for c in view.chats}]
+            drawn = trends and not view.hidden and charted < MAX_PANELS
+            trend = await _trend(store, view, own, request.now) if drawn else ()
+            was = before.get(campaign.id) if index == 0 else None
+            campaigns.append(CampaignDigest(view, was, readers, trend))
+    return Digest(request, tuple(campaigns), previous is not None, audience.admin)
 
 
 async def _trend(
@@ -161,50 +215,65 @@ async def _trend(
 def render(digest: Digest) -> tuple[str, list[str]]:
     """The digest's header and one HTML block per campaign."""
     request = digest.request
-    _ = gettext_for(request.language)
+    language = request.language
+    _ = gettext_for(language)
     opened = sum(not c.result.is_closed for c in digest.campaigns)
     title = bold(_("Poll digest")) + " · " + schedules.when(request.due_at, request.timezone)
-    counts = _("Open polls: {open} · closed: {closed}").format(
-        open=opened, closed=len(digest.campaigns) - opened
+    counts = translate_plural(language, "{n} open poll", "{n} open polls", opened)
+    counts += " · " + translate_plural(
+        language, "{n} closed", "{n} closed", len(digest.campaigns) - opened
     )
     header = f"🗞 {title}\n{counts}"
-    blocks = [_block(c, digest.compared, request.language) for c in digest.campaigns]
+    blocks = [_block(c, digest.compared, language, digest.admin) for c in digest.campaigns]
     return header, blocks or [_("No open polls, and none closed since the last digest.")]
 
 
-def _block(item: CampaignDigest, compared: bool, language: str | None) -> str:
+def _block(item: CampaignDigest, compared: bool, language: str | None, admin: bool) -> str:
     _ = gettext_for(language)
     result, previous = item.result, item.previous
-    state = _("closed") if result.is_closed else _("open")
+    state = state_text(result, language)
     if compared and previous is None:
         state += " · " + _("new")
-    voters = translate_plural(language, "{n} voter", "{n} voters", result.total_voters)
+    lines = [f"📊 {bold(result.question)}"]
+    if result.hidden:
+        return "\n".join([*lines, state, hidden_text(result, language, admin=admin)])
+    voters = voters_text(result, language)
     if previous is not None:
-        voters += " " + _delta(result.total_voters - previous.total, _)
-    lines = [
-        f"📊 {bold(result.campaign.question)}",
-        _("Poll #{id}").format(id=result.campaign.id) + f" · {state} · {voters}",
-    ]
-    for option in result.options:
-        share = option.count / result.total_voters if result.total_voters else 0.0
+        voters += " " + _delta(item, _)
+    lines.append(f"{state} · {voters}")
+
+    def change(option: OptionTotal) -> str:
         before = previous.count_of(option.key) if previous else None
-        change = f", {option.count - before:+d}" if before not in (None, option.count) else ""
-        lines += [
-            escape(option.label),
-            f"<code>{bar(share)}</code> "
-            f"{percent(option.count, result.total_voters)} ({option.count}{change})",
-        ]
+        return f", {option.count - before:+d}" if before not in (None, option.count) else ""
+
+    lines += option_lines(result, language, change=change)
     lines += _leader_note(item, _)
-    if result.chats:
+    if admin and len(result.chats) > 1:
         split = [f"{escape(c.chat_name)} {c.total_voters}" for c in result.chats]
         lines.append("💬 " + _("By chat: {split}").format(split=" · ".join(split)))
-    if item.readers is not None:
-        lines.append("📖 " + _("Summary requested by: {n}").format(n=item.readers))
+    if admin and item.readers is not None:
+        lines.append(
+            "📖 "
+            + translate_plural(
+                language,
+                "Summary requested by {n} reader",
+                "Summary requested by {n} readers",
+                item.readers,
+            )
+        )
     return "\n".join(lines)
 
 
-def _delta(change: int, _: Gettext) -> str:
-    return f"({change:+d})" if change else _("(no new votes)")
+def _delta(item: CampaignDigest, _: Gettext) -> str:
+    """The change in voters since the previous digest; "no new votes" only if no option
+    count changed either."""
+    previous = item.previous
+    assert previous is not None
+    change = item.result.total_voters - previous.total
+    if change:
+        return f"({change:+d})"
+    moved = any(previous.count_of(o.key) not in (None, o.count) for o in item.result.options)
+    return _("(votes moved)") if moved else _("(no new votes)")
 
 
 def _leader_note(item: CampaignDigest, _: Gettext) -> list[str]:
@@ -270,13 +339,13 @@ async def send_digest(
             request.due_at,
         )
         return False, None
-    digest = await compose(store, request, trends=charts)
-    await store.record_digest_items(digest_id, [item.item for item in digest.campaigns])
+    digest = await compose(store, request, await audience_of(context, request), trends=charts)
+    await store.record_digest_items(digest_id, digest.items)
     if not digest.campaigns and request.schedule_id is not None and request.target_chat < 0:
         # Nothing to report: a channel or group is not told so every day.
         await store.mark_digest_sent(digest_id, at=timestamp(request.now), message_ids=[])
         return True, None
-    png = await render_png(digest) if charts and digest.campaigns else None
+    png = await render_png(digest) if charts and digest.charted else None
     ids, error = await _deliver(context, digest, png, key, update_id)
     if ids:
         await store.mark_digest_sent(digest_id, at=timestamp(request.now), message_ids=ids)
@@ -285,7 +354,7 @@ async def send_digest(
 
 async def render_png(digest: Digest) -> bytes | None:
     """The digest's chart, drawn in a worker thread; None (text only) if drawing fails."""
-    charts = [item.chart() for item in digest.campaigns]
+    charts = [item.chart() for item in digest.charted]
     request = digest.request
     try:
         return await asyncio.to_thread(

@@ -1,9 +1,12 @@
 """Polls: campaigns sent to several chats, the votes they get, closing, results, export.
 
 ``campaigns`` sends a poll to each target chat as one campaign (``/poll``, ``/newpoll``);
-``votes`` stores ``poll`` and ``poll_answer`` updates; ``closing`` ends polls (``/close``
-and the expiry job); ``results`` reads the counts (``/polls``, ``/results``); ``export``
-writes the CSV (``/export``); ``spec`` and ``newpoll`` are what a poll must satisfy.
+``preview`` shows what a command will publish (a draft) before it goes; ``votes`` stores
+``poll`` and ``poll_answer`` updates; ``closing`` ends polls (``/close`` and the expiry
+job); ``undo`` deletes a campaign's messages (``/delete``); ``results`` reads the counts,
+``scope`` decides what a chat may see of them, ``reading`` answers ``/polls`` and
+``/results``; ``export`` writes the CSV (``/export``); ``spec`` and ``newpoll`` are what a
+poll must satisfy.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from telegram.ext import PollAnswerHandler, PollHandler
 
 from bot.admin.auth import private_only
 from bot.feature import CommandInfo, Feature, command
-from bot.polls import campaigns, closing, export, results, votes
+from bot.polls import campaigns, closing, export, reading, undo, votes
 from bot.texts import N_
 
 FEATURE = Feature(
@@ -22,8 +25,9 @@ FEATURE = Feature(
         command("poll", campaigns.post_article_poll),
         command("newpoll", campaigns.new_poll),
         command("close", closing.close_poll),
-        command("polls", results.list_polls),
-        command("results", private_only(results.show_results)),  # never in a group
+        command("delete", undo.delete_campaign),
+        command("polls", reading.list_polls),
+        command("results", private_only(reading.show_results)),  # never in a group
         command("export", export.send_export),
     ),
     commands=(
@@ -48,6 +52,13 @@ FEATURE = Feature(
             "results", N_("Results of a poll, per chat and combined"), "/results 3", False
         ),
         CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True, chat_admin=True),
+        CommandInfo(
+            "delete",
+            N_("Delete a poll and its post from every chat (results are kept)"),
+            "/delete 3",
+            True,
+            chat_admin=True,
+        ),
         CommandInfo(
             "export", N_("Download a poll's results as CSV"), "/export 3", True, chat_admin=True
         ),

@@ -1,14 +1,17 @@
 """Campaigns: one question sent as a native poll to each of several chats.
 
 ``/poll`` (an article's poll) and ``/newpoll`` (syntax in bot/polls/newpoll.py) create a
-campaign: one poll per chat, checked against every target before anything is sent. The
-rest of the feature lives beside it in bot/polls/ (votes, closing, results, export), and
-bot/polls/__init__.py lists its handlers and commands.
+campaign: one poll per chat, checked against every target before anything is sent, then
+previewed (bot/polls/preview.py: a draft that bot/drafts/ publishes on Publish) unless the
+command ends with ``now`` or ``[bot] preview = false``. The rest of the feature lives
+beside it in bot/polls/ (votes, closing, results, export), and bot/polls/__init__.py lists
+its handlers and commands.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +31,7 @@ from bot.admin.chats import (
     note_failure,
     split_targets,
 )
-from bot.polls import newpoll, votes
+from bot.polls import newpoll, preview, votes
 from bot.polls.spec import PollSpec, send_kwargs, validate
 from bot.replies import SendKey, reply_once, send_once
 from bot.services import services
@@ -36,6 +39,7 @@ from bot.texts import Gettext, Refusal, escape, gettext_for
 from storage.polls import Campaign
 
 Context = CallbackContext[Any, Any, Any, Any]
+_TRAILING_NOW = re.compile(r"(?:^|[\s|])(now)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +62,21 @@ class CampaignOutcome:
 
 
 def spec_record(spec: PollSpec) -> dict[str, object]:
-    """The settings of a spec as JSON-able data, stored with its campaign."""
+    """The settings of a spec as JSON-able data, stored with its campaign (or draft)."""
     record = dataclasses.asdict(spec)
     if spec.close_date is not None:
         record["close_date"] = spec.close_date.isoformat()
     return record
+
+
+def spec_of_record(record: dict[str, Any]) -> PollSpec:
+    """The spec that ``spec_record`` stored (a draft's poll)."""
+    values = dict(record)
+    values["options"] = tuple(values["options"])
+    values["correct_option_ids"] = tuple(values.get("correct_option_ids") or ())
+    close = values.get("close_date")
+    values["close_date"] = None if close is None else datetime.fromisoformat(str(close))
+    return PollSpec(**values)
 
 
 async def send_campaign(
@@ -71,17 +85,19 @@ async def send_campaign(
     targets: Sequence[Target],
     *,
     origin: str,
-    update_id: int,
     created_by: int | None,
+    update_id: int | None = None,
     article_id: str | None = None,
     localize: Callable[[Target], PollSpec] | None = None,
 ) -> CampaignOutcome:
     """Send one question to every target as a native poll, and record each poll.
 
-    ``origin`` identifies the request (e.g. ``u<update_id>``) and ``update_id`` keys its
-    sends: replaying the same update after a crash returns the same campaign and skips
-    chats that already got their poll. ``localize`` gives the spec to send to a target
-    (its translation), if any.
+    ``origin`` names the request (``u<update_id>`` for a command, ``d<draft_id>`` for a
+    draft's Publish): it is the campaign's origin and the origin of its sends' ledger keys,
+    so handling the same request again after a crash (or a second press) returns the same
+    campaign and skips chats that already got their poll. ``update_id`` (the update being
+    handled) makes a "cannot post there any more" notice replay-safe. ``localize`` gives the
+    spec to send to a target (its translation), if any.
     """
     svc = services(context)
     campaign = await svc.store.create_campaign(
@@ -98,6 +114,7 @@ async def send_campaign(
             campaign,
             localize(target) if localize else spec,
             target,
+            SendKey(origin, "poll", target.chat_id),
             update_id,
         )
         for target in targets
@@ -106,10 +123,16 @@ async def send_campaign(
 
 
 async def _send_poll(
-    context: Context, campaign: Campaign, spec: PollSpec, target: Target, update_id: int
+    context: Context,
+    campaign: Campaign,
+    spec: PollSpec,
+    target: Target,
+    key: SendKey,
+    update_id: int | None,
 ) -> Delivery:
-    """One target's poll, unless a replay of this update finds it sent; its row is written
-    before the ledger's record commits, so a poll that went out is never left unrecorded."""
+    """One target's poll, unless the ledger has ``key`` (it was sent before); its row is
+    written before the ledger's record commits, so a poll that went out is never left
+    unrecorded."""
     store = services(context).store
 
     async def send() -> Message:
@@ -122,7 +145,6 @@ async def _send_poll(
         await store.add_poll(campaign.id, target.chat_id, message.message_id, state)
         return message
 
-    key = SendKey.of_update(update_id, "poll", target.chat_id)
     try:
         sent = await send_once(context, key, send)
     except Refusal as refusal:
@@ -136,26 +158,27 @@ async def _send_poll(
 # ---------------------------------------------------------------- creating
 
 
-async def _create(
+async def publish_campaign(
     context: Context,
-    update: Update,
     spec: PollSpec,
-    targets: list[Target],
+    targets: Sequence[Target],
     *,
+    origin: str,
+    user_id: int | None,
+    update_id: int | None,
     article_id: str | None = None,
     localize: Callable[[Target], PollSpec] | None = None,
 ) -> CampaignOutcome:
-    """send_campaign for a command, audited once (a replayed update is not audited again)."""
+    """send_campaign for an admin's request, audited once (a request handled again, after a
+    crash or a second press of Publish, is not audited again)."""
     store = services(context).store
-    user_id = update.effective_user.id if update.effective_user else None
-    origin = f"u{update.update_id}"
     fresh = await store.campaign_by_origin(origin) is None
     outcome = await send_campaign(
         context,
         spec,
         targets,
         origin=origin,
-        update_id=update.update_id,
+        update_id=update_id,
         created_by=user_id,
         article_id=article_id,
         localize=localize,
@@ -173,7 +196,7 @@ async def _create(
     return outcome
 
 
-def _outcome_text(outcome: CampaignOutcome, _: Gettext) -> str:
+def outcome_text(outcome: CampaignOutcome, _: Gettext) -> str:
     """Where the campaign's polls went, what failed, and what to do next."""
     campaign_id = outcome.campaign.id
     sent = [d.target.display for d in outcome.deliveries if d.ok]
@@ -196,11 +219,13 @@ def _outcome_text(outcome: CampaignOutcome, _: Gettext) -> str:
 
 @admin_or_chat_admin
 async def post_article_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send an article's poll (translated per chat) to the named or default chats."""
+    """Send an article's poll (translated per chat) to the named or default chats, after a
+    preview unless ``now`` (or ``[bot] preview = false``)."""
     user = update.effective_user
     assert user is not None
     _ = gettext_for(user.language_code)
     refs, words = split_targets(context.args or [])
+    words, at_once = preview.skips_preview(context, words)
     library = services(context).library
     article = library.get(words[0]) if words else None
     if article is None or article.poll is None:
@@ -225,19 +250,19 @@ async def post_article_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if problems:
         await reply_once(update, context, newpoll.refusal(problems, _))
         return
-    outcome = await _create(
-        context, update, original, targets, article_id=article.id, localize=spec_for
-    )
-    await reply_once(update, context, _outcome_text(outcome, _))
+    request = _Request("poll", original, targets, spec_for, article.id)
+    await _publish_or_preview(update, context, request, at_once)
 
 
 @admin_or_chat_admin
 async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Create an ad-hoc poll from one message; nothing is sent unless every chat accepts it."""
+    """Create an ad-hoc poll from one message; nothing is sent unless every chat accepts it
+    (and, unless ``now`` or ``[bot] preview = false``, until the admin presses Publish)."""
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     _ = gettext_for(user.language_code)
-    body = newpoll.command_text(message.text or "")
+    body, at_once = without_now(newpoll.command_text(message.text or ""))
+    at_once = at_once or not services(context).config.bot.preview
     if not body.strip() or body.strip().casefold() in {"help", "?", "помощь"}:
         await reply_once(update, context, _(newpoll.HELP))
         return
@@ -254,5 +279,76 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         hint = _("Send /newpoll to see the syntax.")
         await reply_once(update, context, newpoll.refusal(problems, _, hint))
         return
-    outcome = await _create(context, update, request.spec, targets)
-    await reply_once(update, context, _outcome_text(outcome, _))
+    spec = request.spec
+    await _publish_or_preview(
+        update, context, _Request("newpoll", spec, targets, lambda _t: spec), at_once
+    )
+
+
+def without_now(body: str) -> tuple[str, bool]:
+    """/newpoll's text without a trailing word ``now`` (publish at once), and whether it had
+    one. ``now`` counts as the last part on its own (``| now``, or a last line ``now``), or
+    after settings (``| multi now``: the rest of the part still reads as settings); an
+    option that ends with the word ("| Right now") stays as it is. Read before parsing, so
+    the /newpoll syntax itself knows nothing of it."""
+    text = body.rstrip()
+    match = _TRAILING_NOW.search(text)
+    if match is None:
+        return body, False
+    rest = text[: match.start(1)].rstrip()
+    if "|" not in text:  # one part per line: only a last line "now" counts
+        alone = text.splitlines()[-1].strip().casefold() == preview.NOW_WORD
+        return (rest, True) if alone and rest else (body, False)
+    if rest.endswith("|"):
+        return rest, True  # "| now": no settings
+    # The rest of the last part is settings if reading it so leaves one option fewer than
+    # reading it as an option (a trailing "|" says "no settings").
+    as_settings = len(newpoll.parse(rest, UTC).spec.options)
+    as_option = len(newpoll.parse(rest + "|", UTC).spec.options)
+    return (rest, True) if as_settings < as_option else (body, False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A poll an admin asked for, checked: what goes where."""
+
+    kind: str  # "poll" (an article's) or "newpoll"
+    spec: PollSpec
+    targets: list[Target]
+    spec_for: Callable[[Target], PollSpec]
+    article_id: str | None = None
+
+
+async def _publish_or_preview(
+    update: Update, context: Context, request: _Request, at_once: bool
+) -> None:
+    """Publish now (``now``, or previews off), or store a draft and show its preview."""
+    user = update.effective_user
+    assert user is not None
+    _ = gettext_for(user.language_code)
+    if at_once:
+        outcome = await publish_campaign(
+            context,
+            request.spec,
+            request.targets,
+            origin=f"u{update.update_id}",
+            user_id=user.id,
+            update_id=update.update_id,
+            article_id=request.article_id,
+            localize=request.spec_for if request.article_id else None,
+        )
+        await reply_once(update, context, outcome_text(outcome, _))
+        return
+    store = services(context).store
+    draft = await store.create_draft(
+        request.kind,
+        [t.chat_id for t in request.targets],
+        created_by=user.id,
+        origin=f"u{update.update_id}",
+        article_id=request.article_id,
+        spec=spec_record(request.spec),
+    )
+    before = await store.question_sent_to(request.spec.question)
+    shown = preview.poll_shown(context, request.targets, request.spec_for, user.language_code)
+    where = await preview.target_lines(context, request.targets, before, user.language_code)
+    await preview.offer(update, context, draft, shown, where)

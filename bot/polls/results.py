@@ -1,33 +1,37 @@
-"""Campaign results from stored counts: per chat and combined, their HTML, /polls and /results.
+"""Campaign results from stored counts: per chat and combined, and their HTML.
 
 One campaign has one Telegram poll per chat. The options it was created with are matched
 across chats by position (a chat may see them translated); options users added to a poll
 are matched by their text. Everything is read from the kept counts, never from answers, so
-a result costs the same at a hundred votes and at a million.
-
-Admins (and the administrators of a campaign's chats) see any result anywhere; subscribers
-may ask in a private chat for the results of polls the bot posted publicly, a few times a
-minute (``[bot] results_per_minute``).
+a result costs the same at a hundred votes and at a million. Which part of a result a chat
+may see is bot/polls/scope.py; /polls and /results are bot/polls/reading.py.
 """
 
 from __future__ import annotations
 
-import math
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, Update
+from telegram import Chat
 from telegram.constants import MessageLimit
-from telegram.ext import CallbackContext, ContextTypes
+from telegram.ext import CallbackContext
 
-from bot.admin.auth import admin_or_chat_admin, campaign_id_arg, manages_any
-from bot.replies import reply_once
-from bot.services import Services, services
-from bot.texts import N_, bar, bold, escape, gettext_for, percent, shorten, translate_plural
+from bot.texts import (
+    N_,
+    bar,
+    bold,
+    escape,
+    gettext_for,
+    share_of,
+    shares,
+    shorten,
+    translate,
+    translate_plural,
+)
 from storage import Store
 from storage.chats import ChatRecord
-from storage.polls import Campaign, CampaignSummary, OptionCount, PollCounts
+from storage.polls import Campaign, OptionCount, PollCounts
 
 Context = CallbackContext[Any, Any, Any, Any]
 RECENTLY_CLOSED = 7 * 86400  # /polls lists campaigns closed this recently
@@ -47,10 +51,13 @@ class ChatResult:
     chat_id: int | None
     chat_name: str
     poll_id: str
-    options: tuple[OptionTotal, ...]
+    options: tuple[OptionTotal, ...]  # labelled as posted in this chat
     total_voters: int
     is_closed: bool
     chat_type: str | None = None
+    question: str = ""  # as posted in this chat
+    language: str | None = None  # the chat's language, None for the bot's default
+    public: bool = False  # anyone can open the chat (it has a @username)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,7 @@ class CampaignResult:
     options: tuple[OptionTotal, ...]
     total_voters: int
     chats: tuple[ChatResult, ...]
+    question: str  # in the language of whoever reads it (bot/polls/scope.py picks it)
 
     @property
     def is_closed(self) -> bool:
@@ -78,13 +86,38 @@ class CampaignResult:
         return bool(self.campaign.spec.get("hide_results_until_closes"))
 
     @property
+    def hidden(self) -> bool:
+        """No count may be shown yet: results hidden until the close, and not closed."""
+        return self.hides_results and not self.is_closed
+
+    @property
+    def multiple(self) -> bool:
+        """Voters may choose several options: shares are of voters, not of votes."""
+        return bool(self.campaign.spec.get("allows_multiple_answers"))
+
+    @property
+    def correct_keys(self) -> frozenset[str]:
+        """A quiz's correct options, once it closed (before that they are a secret)."""
+        if not self.campaign.spec.get("quiz") or not self.is_closed:
+            return frozenset()
+        ids = self.campaign.spec.get("correct_option_ids")
+        if not isinstance(ids, list | tuple):
+            return frozenset()
+        return frozenset(f"#{i}" for i in ids if isinstance(i, int))
+
+    @property
     def is_public(self) -> bool:
         """Posted in a channel or group, with counts voters can already see there."""
         posted = any(chat.chat_type in PUBLIC_CHAT_TYPES for chat in self.chats)
-        return posted and (self.is_closed or not self.hides_results)
+        return posted and not self.hidden
 
     def count_of(self, key: str) -> int:
         return next((o.count for o in self.options if o.key == key), 0)
+
+    def shares(self) -> list[str]:
+        """Each option's share as shown: of all votes (adding up to 100%), or of voters."""
+        counts = [option.count for option in self.options]
+        return shares(counts, self.total_voters, multiple=self.multiple)
 
 
 def option_key(option: OptionCount, originals: int) -> str:
@@ -115,23 +148,19 @@ async def combined(
         chat_id = poll.poll.chat_id
         if chat_id not in chats:
             chats[chat_id] = await store.chat(chat_id) if chat_id is not None else None
-    names = {i: chat.display if chat else str(i) if i else "?" for i, chat in chats.items()}
-    types = {i: chat.type for i, chat in chats.items() if chat is not None}
-    return combine(campaign, polls, names, types)
+    return combine(campaign, polls, {i: chat for i, chat in chats.items() if chat is not None})
 
 
 def combine(
-    campaign: Campaign,
-    polls: list[PollCounts],
-    names: dict[int | None, str],
-    types: dict[int | None, str] | None = None,
+    campaign: Campaign, polls: list[PollCounts], chats: dict[int | None, ChatRecord]
 ) -> CampaignResult:
-    """Per-chat results and their sum, options in the campaign's order then added ones."""
+    """Per-chat results and their sum, options in the campaign's order then added ones,
+    labelled in the campaign's own language."""
     originals = len(campaign.options)
     totals: dict[str, OptionTotal] = {
         f"#{i}": OptionTotal(f"#{i}", text, 0) for i, text in enumerate(campaign.options)
     }
-    chats: list[ChatResult] = []
+    results: list[ChatResult] = []
     for poll in polls:
         options: list[OptionTotal] = []
         for option in poll.options:
@@ -139,61 +168,113 @@ def combine(
             options.append(OptionTotal(key, option.text, option.voter_count))
             known = totals.get(key) or OptionTotal(key, option.text, 0)
             totals[key] = OptionTotal(key, known.label, known.count + option.voter_count)
-        chat_id = poll.poll.chat_id
-        chats.append(
-            ChatResult(
-                chat_id,
-                names.get(chat_id, "?"),
-                poll.poll.poll_id,
-                tuple(options),
-                poll.poll.total_voters,
-                poll.poll.is_closed,
-                (types or {}).get(chat_id),
-            )
-        )
-    total = sum(chat.total_voters for chat in chats)
-    return CampaignResult(campaign, tuple(totals.values()), total, tuple(chats))
+        results.append(_chat_result(poll, tuple(options), chats.get(poll.poll.chat_id)))
+    total = sum(chat.total_voters for chat in results)
+    return CampaignResult(
+        campaign, tuple(totals.values()), total, tuple(results), campaign.question
+    )
+
+
+def _chat_result(
+    poll: PollCounts, options: tuple[OptionTotal, ...], chat: ChatRecord | None
+) -> ChatResult:
+    chat_id = poll.poll.chat_id
+    return ChatResult(
+        chat_id,
+        chat.display if chat else str(chat_id) if chat_id else "?",
+        poll.poll.poll_id,
+        options,
+        poll.poll.total_voters,
+        poll.poll.is_closed,
+        chat.type if chat else None,
+        poll.poll.question,
+        chat.language if chat else None,
+        bool(chat and chat.username and chat.type in PUBLIC_CHAT_TYPES),
+    )
 
 
 # ---------------------------------------------------------------- rendering
 
+CORRECT = "✅"  # marks a closed quiz's right answer
 
-def render_options(
-    options: tuple[OptionTotal, ...], total_voters: int, *, numbered: bool = False
+
+def option_lines(
+    result: CampaignResult,
+    language: str | None,
+    *,
+    numbered: bool = False,
+    change: Callable[[OptionTotal], str] | None = None,
 ) -> list[str]:
-    """Two lines per option: its label, then a bar with percentage and count."""
+    """Two lines per option: its label, then a bar with its share and count (and the
+    ``change`` since a previous digest); for a multiple-answer poll, what the shares mean."""
+    whole = result.total_voters if result.multiple else sum(o.count for o in result.options)
+    correct = result.correct_keys
     lines: list[str] = []
-    for number, option in enumerate(options, start=1):
-        share = option.count / total_voters if total_voters else 0.0
-        lines.append(f"{number}. {escape(option.label)}" if numbered else escape(option.label))
+    for number, (option, share) in enumerate(zip(result.options, result.shares(), strict=True), 1):
+        label = escape(option.label) + (f" {CORRECT}" if option.key in correct else "")
+        lines.append(f"{number}. {label}" if numbered else label)
+        extra = change(option) if change else ""
         lines.append(
-            f"<code>{bar(share)}</code> {percent(option.count, total_voters)} ({option.count})"
+            f"<code>{bar(share_of(option.count, whole))}</code> {share} ({option.count}{extra})"
         )
+    if result.multiple:
+        lines.append(translate(language, SHARES_OF_VOTERS))
     return lines
 
 
-def render_result(result: CampaignResult, language: str | None) -> str:
-    """The /results message: question, bars, voters, leader, state, per-chat split."""
+SHARES_OF_VOTERS = N_("Shares are of voters, and each voter may choose several options.")
+
+
+def voters_text(result: CampaignResult, language: str | None) -> str:
+    """ "3 voters", or over several chats "5 votes in 2 chats" (a person counted per chat)."""
+    if len(result.chats) > 1:
+        return translate_plural(
+            language,
+            "{n} vote in {chats} chats (a person who voted in several counts once in each)",
+            "{n} votes in {chats} chats (a person who voted in several counts once in each)",
+            result.total_voters,
+            chats=len(result.chats),
+        )
+    return translate_plural(language, "{n} voter", "{n} voters", result.total_voters)
+
+
+def hidden_text(result: CampaignResult, language: str | None, *, admin: bool) -> str:
+    """What a result hidden until the close says instead of counts."""
+    if admin:
+        return translate_plural(
+            language,
+            "Results hidden until the poll closes: {n} voter so far.",
+            "Results hidden until the poll closes: {n} voters so far.",
+            result.total_voters,
+        )
+    return translate(language, "Results hidden until the poll closes.")
+
+
+def state_text(result: CampaignResult, language: str | None) -> str:
+    """ "Poll #3 · open", with the chat's name when the result is one chat's."""
     _ = gettext_for(language)
     state = _("closed") if result.is_closed else _("open")
-    lines = [
-        f"📊 {bold(result.campaign.question)}",
-        _("Poll #{id} · {state}").format(id=result.campaign.id, state=state),
-        "",
-    ]
-    lines += render_options(result.options, result.total_voters, numbered=True)
-    lines.append("")
-    lines.append(_("Voters: {n}").format(n=result.total_voters))
+    text = _("Poll #{id} · {state}").format(id=result.campaign.id, state=state)
+    return text + (f" · {escape(result.chats[0].chat_name)}" if len(result.chats) == 1 else "")
+
+
+def render_result(result: CampaignResult, language: str | None, *, admin: bool = True) -> str:
+    """The /results message: question, bars, voters, leader, state; the per-chat split
+    for the admin view only (``result`` already scoped: bot/polls/scope.py)."""
+    _ = gettext_for(language)
+    lines = [f"📊 {bold(result.question)}", state_text(result, language), ""]
+    if result.hidden:
+        return "\n".join([*lines, hidden_text(result, language, admin=admin)])
+    lines += option_lines(result, language, numbered=True)
+    lines += ["", voters_text(result, language)]
     leaders = result.leaders
     if leaders:
         names = ", ".join(escape(o.label) for o in leaders)
         lines.append(
             (_("Leader: {names}") if len(leaders) == 1 else _("Tied: {names}")).format(names=names)
         )
-    if result.hides_results and not result.is_closed:
-        lines.append(_("Voters see these results only when the poll closes."))
     head = "\n".join(lines)
-    if len(result.chats) < 2:
+    if not admin or len(result.chats) < 2:
         return head
     detailed = "\n".join([head, "", bold(_("By chat")), *_chat_lines(result, language, True)])
     if len(detailed) <= MessageLimit.MAX_TEXT_LENGTH:
@@ -223,114 +304,33 @@ def _chat_lines(result: CampaignResult, language: str | None, detailed: bool) ->
     return lines
 
 
-def render_overview(summaries: list[CampaignSummary], language: str | None) -> str:
+def overview_line(result: CampaignResult, language: str | None, *, admin: bool) -> str:
+    """One /polls line: id, state, voters (or "hidden"), question, and the chats."""
+    _ = gettext_for(language)
+    campaign = result.campaign
+    state = _("deleted") if campaign.is_deleted else _("closed") if result.is_closed else _("open")
+    chats = ", ".join(escape(chat.chat_name) for chat in result.chats)
+    question = escape(shorten(result.question, 80))
+    if result.hidden and not admin:
+        return _("#{id} · {state} · results hidden — {question} · {chats}").format(
+            id=result.campaign.id, state=state, question=question, chats=chats
+        )
+    return translate_plural(
+        language,
+        "#{id} · {state} · {n} voter — {question} · {chats}",
+        "#{id} · {state} · {n} voters — {question} · {chats}",
+        result.total_voters,
+        id=result.campaign.id,
+        state=state,
+        question=question,
+        chats=chats,
+    )
+
+
+def render_overview(lines: list[str], language: str | None) -> str:
     """The /polls message: one line per campaign, newest first."""
     _ = gettext_for(language)
-    if not summaries:
+    if not lines:
         return _("No polls yet. Create one with /newpoll or /poll.")
-    lines = [bold(_("Polls")), ""]
-    for item in summaries:
-        state = _("closed") if item.campaign.is_closed else _("open")
-        lines.append(
-            translate_plural(
-                language,
-                "#{id} · {state} · {n} voter — {question}",
-                "#{id} · {state} · {n} voters — {question}",
-                item.voters,
-                id=item.campaign.id,
-                state=state,
-                question=escape(shorten(item.campaign.question, 80)),
-            )
-        )
-    lines += ["", _("Details: /results POLL_ID · close: /close POLL_ID")]
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- replying
-
-
-def rate_wait(svc: Services, user_id: int) -> int:
-    """Seconds before this user may ask for results again (0: now; this ask is counted)."""
-    moment = time.monotonic()
-    recent = [t for t in svc.results_requests.get(user_id, []) if moment - t < 60]
-    if len(recent) >= svc.config.bot.results_per_minute:
-        svc.results_requests[user_id] = recent
-        return max(1, math.ceil(60 - (moment - recent[0])))
-    svc.results_requests[user_id] = [*recent, moment]
-    if len(svc.results_requests) > 10_000:  # forget users who stopped asking
-        for stale in [u for u, times in svc.results_requests.items() if moment - times[-1] > 60]:
-            del svc.results_requests[stale]
-    return 0
-
-
-# ---------------------------------------------------------------- handlers
-
-
-@admin_or_chat_admin
-async def list_polls(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List open and recently closed campaigns with their id, state and voters."""
-    user = update.effective_user
-    assert user is not None
-    svc = services(context)
-    since = svc.clock.seconds() - RECENTLY_CLOSED
-    summaries = await svc.store.campaign_overview(closed_since=since)
-    if not svc.is_admin(user.id):
-        summaries = [s for s in summaries if await manages_any(context, user.id, list(s.chat_ids))]
-    await reply_once(update, context, render_overview(summaries, user.language_code))
-
-
-async def show_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show a campaign's result: admins anywhere, subscribers in private for public polls."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or update.effective_message is None:
-        return
-    svc = services(context)
-    _ = gettext_for(user.language_code)
-    privileged = svc.is_admin(user.id)
-    if not privileged and (wait := rate_wait(svc, user.id)):
-        await reply_once(
-            update, context, _("Too many requests: try again in {seconds} s.").format(seconds=wait)
-        )
-        return
-    text = await _results_text(
-        context, user.id, chat.type == Chat.PRIVATE, context.args, user.language_code
-    )
-    await reply_once(update, context, text)
-
-
-async def _results_text(
-    context: Context, user_id: int, private: bool, args: list[str] | None, language: str | None
-) -> str:
-    svc = services(context)
-    _ = gettext_for(language)
-    wanted = campaign_id_arg(args)
-    if args and wanted is None:
-        return _(USAGE)
-    result = await (
-        campaign_result(svc.store, wanted)
-        if wanted is not None
-        else _latest(svc, public_only=not svc.is_admin(user_id))
-    )
-    if result is None:
-        return _("No poll #{id}.").format(id=wanted) if wanted else _("No polls yet.")
-    chat_ids = [c.chat_id for c in result.chats if c.chat_id is not None]
-    if not await manages_any(context, user_id, chat_ids):
-        if not private:
-            return _("Ask me for results in a private chat.")
-        if not result.is_public:
-            return (
-                _("The results of poll #{id} are hidden until it closes.")
-                if result.hides_results and result.chats
-                else _("The results of poll #{id} are not public.")
-            ).format(id=result.campaign.id)
-    return render_result(result, language)
-
-
-async def _latest(svc: Services, *, public_only: bool) -> CampaignResult | None:
-    """The most recent campaign (for a subscriber: the most recent public one)."""
-    store = svc.store
-    for campaign in await store.campaigns(closed_since=0, limit=20):
-        result = await combined(store, campaign, await store.counts_of(campaign.id))
-        if result.is_public or not public_only:
-            return result
-    return None
+    body = [bold(_("Polls")), "", *lines]
+    return "\n".join([*body, "", _("Details: /results POLL_ID · close: /close POLL_ID")])

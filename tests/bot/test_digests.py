@@ -24,7 +24,7 @@ from bot.digests.schedules import job_name
 from bot.polls.campaigns import send_campaign
 from bot.polls.spec import PollSpec
 from bot.sandbox import Sandbox
-from bot.texts import bar
+from bot.texts import bar, shares
 from storage.clock import ManualClock
 from tests.cast import ADMIN, ADMIN_RU, AUTONEWS, PLANTNEWS, READER
 from tests.harness import BotHarness, bot_harness
@@ -118,20 +118,23 @@ async def test_scheduled_digests_show_counts_then_the_change_and_a_new_leader(
         (first,) = bot_posts(bot, PLANTNEWS)
         text = text_of(first)
         assert "Which lineup should the plant build?" in text
-        assert "4 voters" in text and "(+" not in text
-        assert "Electric trucks\n███████▌·· 75% (3)" in text
-        assert "City buses\n██▌······· 25% (1)" in text
-        assert "Passenger cars\n·········· 0% (0)" in text
-        assert "By chat: @plantnews 3 · @autonews 1" in text
+        # @plantnews's own counts only: not @autonews's vote, nor a split by chat
+        trucks, buses, cars = shares([2, 1, 0], 3)
+        assert "3 voters" in text and "(+" not in text
+        assert f"Electric trucks\n{bar(2 / 3)} {trucks} (2)" in text
+        assert f"City buses\n{bar(1 / 3)} {buses} (1)" in text
+        assert f"Passenger cars\n{bar(0)} {cars} (0)" in text
+        assert "By chat" not in text and "@autonews" not in text
         assert HOUR.strftime("%Y-%m-%d %H:%M UTC") in text
 
         await vote(bot, plant_poll, 7000, [1, 1, 1, 1])  # buses overtake trucks
         clock.set(HOUR + timedelta(hours=1, seconds=5))
         await run_job(bot, schedule_id)
         second = text_of(bot_posts(bot, PLANTNEWS)[1])
-        assert "8 voters (+4)" in second
-        assert f"City buses\n{bar(5 / 8)} 62% (5, +4)" in second
-        assert f"Electric trucks\n{bar(3 / 8)} 38% (3)" in second
+        trucks, buses, _ = shares([2, 5, 0], 7)
+        assert "7 voters (+4)" in second
+        assert f"City buses\n{bar(5 / 7)} {buses} (5, +4)" in second
+        assert f"Electric trucks\n{bar(2 / 7)} {trucks} (2)" in second
         assert "New leader: City buses (was Electric trucks)" in second
 
         digests = await bot.store.digests(PLANTNEWS)
@@ -215,15 +218,15 @@ async def test_the_chart_is_a_png_drawn_from_the_stored_counts_and_their_trend(
         assert len(bot.world.calls("sendPhoto")) == 1
         assert len(text_of(posted)) <= 1024  # the whole digest fits in the caption
 
-        (chart,) = drawn[0]
+        (chart,) = drawn[0]  # @plantnews's counts only (the vote in @autonews is not drawn)
         assert chart.title == "Which lineup should the plant build?"
         assert chart.options == (
-            OptionResult("Electric trucks", 2), OptionResult("City buses", 3),
+            OptionResult("Electric trucks", 1), OptionResult("City buses", 3),
             OptionResult("Passenger cars", 1),
         )  # fmt: skip
-        assert chart.total_voters == 6
+        assert chart.total_voters == 5
         assert [point.counts for point in chart.trend] == [
-            (1, 0, 0), (1, 1, 0), (1, 2, 0), (1, 2, 1), (1, 3, 1), (2, 3, 1), (2, 3, 1),
+            (1, 0, 0), (1, 1, 0), (1, 2, 0), (1, 2, 1), (1, 3, 1), (1, 3, 1),
         ]  # fmt: skip
         assert chart.trend[-1].at == clock.utc()  # the trend ends with the current counts
 
@@ -290,7 +293,8 @@ async def test_digest_now_comes_to_the_admin_or_goes_to_a_channel(
 
         await vote(bot, plant_poll, 6000, [0])
         (again,) = await bot.say(ADMIN, "/digest")  # compared with the admin's last one
-        assert "3 voters (+1)" in text_of(again)
+        assert "3 votes in 2 chats" in text_of(again) and "(+1)" in text_of(again)
+        assert "By chat: @plantnews 3 · @autonews 0" in text_of(again)
         entries = [(e.action, e.target, e.result) for e in await bot.store.audit_entries()]
         assert entries[:3] == [("digest", str(ADMIN), "ok"),
                                ("digest", str(AUTONEWS), "ok"),
@@ -302,7 +306,7 @@ async def test_a_digest_in_russian_for_a_russian_admin(sandbox: Sandbox, tmp_pat
         await post_poll(bot)
         (here,) = await bot.say(ADMIN_RU, "/digest")
         text = text_of(here)
-        assert "Дайджест опросов" in text and "Открытых опросов: 1" in text
+        assert "Дайджест опросов" in text and "1 открытый опрос" in text
 
 
 async def test_closed_polls_appear_once_after_closing_and_summary_readers_are_counted(
@@ -321,11 +325,13 @@ async def test_closed_polls_appear_once_after_closing_and_summary_readers_are_co
         clock.set(HOUR + timedelta(hours=2, seconds=5))
         await run_job(bot, schedule_id)
         first, second, third = (text_of(m) for m in bot_posts(bot, PLANTNEWS))
-        assert "Keep the old name?" in first and "Summary requested by: 0" in first
-        assert "Open polls: 1 · closed: 1" in second and "Keep the old name?" in second
+        # Readers are counted over every chat: only the admin view shows them.
+        assert "Keep the old name?" in first and "Summary requested by" not in first
+        assert "1 open poll · 1 closed" in second and "Keep the old name?" in second
         assert f"Poll #{closing} · closed" in second
         assert "Keep the old name?" not in third and "Which lineup?" in third
-        assert "Summary requested by" not in third  # no article, no summary line
+        (private,) = await bot.say(ADMIN, "/digest")
+        assert "Summary requested by 0 readers" in text_of(private)
 
 
 async def test_only_admins_get_digests_and_schedules(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.digests import compose as digest_compose
 from bot.sandbox import Sandbox
+from bot.texts import bar, shares
 from storage.clock import ManualClock
 from tests.bot.test_digests import (
     HOUR,
@@ -24,12 +25,14 @@ from tests.cast import ADMIN, PLANTNEWS
 DUE = int(HOUR.timestamp())
 
 
-async def set_up(sandbox: Sandbox, tmp_path: Path, command: str = SCHEDULE) -> None:
-    """Before HOUR: an admin schedules digests to @plantnews and a poll gets votes; stop."""
+async def set_up(sandbox: Sandbox, tmp_path: Path, command: str = SCHEDULE) -> str:
+    """Before HOUR: an admin schedules digests to @plantnews and a poll gets votes; stop.
+    Return the id of the poll in @plantnews."""
     async with digest_bot(sandbox, tmp_path, ManualClock(HOUR - timedelta(minutes=10))) as bot:
         await bot.say(ADMIN, command)
         _, (plant_poll, _) = await post_poll(bot)
         await vote(bot, plant_poll, 5000, [0, 1, 1])
+    return plant_poll
 
 
 async def test_a_digest_missed_while_down_is_sent_once_at_start(
@@ -44,6 +47,23 @@ async def test_a_digest_missed_while_down_is_sent_once_at_start(
         assert len(bot_posts(bot, PLANTNEWS)) == 1  # restarting again sends nothing
         (digest,) = await bot.store.digests()
         assert digest.due_at == DUE and digest.sent_at is not None
+
+
+async def test_the_catch_up_digest_counts_the_votes_cast_while_the_bot_was_down(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The votes waiting at Telegram are applied before the missed digest is composed, so
+    it shows the current counts and leader (trucks overtook buses while the bot was down)."""
+    plant_poll = await set_up(sandbox, tmp_path)
+    for voter in range(8000, 8003):
+        sandbox.world.vote(voter, plant_poll, [0])
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=30))) as bot:
+        (caught_up,) = bot_posts(bot, PLANTNEWS)
+        text = text_of(caught_up)
+        trucks, buses, _ = shares([4, 2, 0], 6)
+        assert "6 voters" in text
+        assert f"Electric trucks\n{bar(4 / 6)} {trucks} (4)" in text
+        assert f"City buses\n{bar(2 / 6)} {buses} (2)" in text
 
 
 async def test_two_missed_due_times_give_one_digest_for_the_latest(

@@ -82,7 +82,7 @@ async def test_crowd_votes_match_the_sandbox_per_chat_and_combined(bot: BotHarne
     [reply] = await bot.say(ADMIN, f"/results {anonymous_id}")
     assert _shown_counts(reply["text"]) == combined
     assert _shown_chat_counts(reply["text"]) == [counts for counts, _ in per_chat]
-    assert f"Voters: {sum(total for _, total in per_chat)}" in reply["text"]
+    assert f"{sum(total for _, total in per_chat)} votes in 3 chats" in reply["text"]
 
     rows = await _export(bot, anonymous_id)
     for poll_id, (counts, total) in zip(anonymous_polls, per_chat, strict=True):
@@ -99,7 +99,7 @@ async def test_crowd_votes_match_the_sandbox_per_chat_and_combined(bot: BotHarne
     counts, total = _sandbox_counts(bot, public_poll)
     [reply] = await bot.say(ADMIN, f"/results {public_id}")
     assert _shown_counts(reply["text"]) == counts and "Chaika" in reply["text"]
-    assert f"Voters: {total}" in reply["text"]
+    assert f"{total} voters" in reply["text"]
     votes = bot.world.poll(public_poll)["sandbox"]["votes"]
     stored = {a.voter: list(a.positions) async for a in bot.store.answers(public_poll)}
     assert stored == votes and str(PLANTNEWS) in stored

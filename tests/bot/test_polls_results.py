@@ -27,7 +27,7 @@ async def test_subscriber_sees_public_results_in_private_only(bot: BotHarness) -
     text = reply["text"]
     assert "Best car?" in text and "Poll #1 · open" in text
     assert "Lada\n" in text and "33% (1)" in text and "67% (2)" in text
-    assert "Voters: 3" in text and "Leader: Volga" in text and "By chat" not in text
+    assert "3 voters" in text and "Leader: Volga" in text and "By chat" not in text
     [reply] = await bot.say(READER_RU, "/results 1")
     assert "Опрос №1 · открыт" in reply["text"] and "Лидер: Volga" in reply["text"]
     for user in (READER, ADMIN):  # no results in a group, not even for an admin
@@ -49,7 +49,8 @@ async def test_hidden_results_wait_for_the_close(bot: BotHarness) -> None:
     [reply] = await bot.say(READER, "/results")  # the latest one a subscriber may see
     assert "Open?" in reply["text"]
     [reply] = await bot.say(ADMIN, "/results")
-    assert "Secret?" in reply["text"] and "only when the poll closes" in reply["text"]
+    assert "Secret?" in reply["text"]
+    assert "Results hidden until the poll closes: 0 voters so far." in reply["text"]
     await bot.say(ADMIN, "/close 2")
     [reply] = await bot.say(READER, "/results 2")
     assert "Secret?" in reply["text"] and "Poll #2 · closed" in reply["text"]
@@ -80,8 +81,8 @@ async def test_polls_lists_open_and_recently_closed_campaigns(bot: BotHarness) -
     await bot.say(ADMIN, "/close 1")
     [reply] = await bot.say(ADMIN, "/polls")
     lines = reply["text"].splitlines()
-    assert "#2 · open · 0 voters — Second?" in lines
-    assert "#1 · closed · 1 voter — First?" in lines
+    assert "#2 · open · 0 voters — Second? · @autonews" in lines
+    assert "#1 · closed · 1 voter — First? · @plantnews" in lines
     [reply] = await bot.say(CHANNEL_ADMIN, "/polls")  # administers @plantnews only
     assert "First?" in reply["text"] and "Second?" not in reply["text"]
     [reply] = await bot.say(READER, "/polls")

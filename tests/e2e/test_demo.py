@@ -39,9 +39,11 @@ def test_the_demo_runs_the_whole_mission_offline(tmp_path: Path) -> None:
         "/digest",
     ):
         assert step in text
+    assert "Preview of draft #1" in text and "Alice pressed [ Publish ]" in text
+    assert "Draft #1 was published." in text
     assert "Plant News @plantnews (channel)" in text and "Plant fans (supergroup)" in text
     assert "📊 Which lineup should the reborn Moscow plant build?" in text
-    assert "Poll digest" in text and "Summary requested by: 60" in text
+    assert "Poll digest" in text and "Summary requested by 60 readers" in text
     assert "Кратко" in text and "Summary" in text  # a Russian and an English reader
     assert "Traceback" not in text + done.stderr
     chart = out / "digest-chart.png"

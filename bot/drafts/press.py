@@ -1,0 +1,164 @@
+"""A press of Publish or Cancel under a preview: publish the draft once, or cancel it.
+
+Publishing sends under the draft's own origin (``d<draft id>``): the article parts, the
+polls (their campaign's origin too) and the report are keyed by it in the ledger, so a
+second press, or a press after a crash in the middle of publishing, sends only what did
+not go out yet. Every press is answered (answerCallbackQuery), and the preview is edited
+to say what became of the draft, without its buttons.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update, User
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext
+
+from bot.admin.chats import resolve_all
+from bot.articles import posting
+from bot.polls import campaigns, preview
+from bot.polls.spec import PollSpec
+from bot.replies import SendKey, send_once
+from bot.services import services
+from bot.texts import N_, escape, gettext_for, translate
+from storage.drafts import CANCELLED, EXPIRED, PENDING, PUBLISHED, PUBLISHING, Draft
+
+log = logging.getLogger(__name__)
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+NO_DRAFT = N_("This draft no longer exists.")
+NOT_YOURS = N_("Only the admin who made this draft (or a bot admin) can press this.")
+STATES = {
+    PUBLISHED: N_("Draft #{id} was published."),
+    CANCELLED: N_("Draft #{id} was cancelled: nothing was sent."),
+    EXPIRED: N_("Draft #{id} expired (older than 24 hours): nothing was sent. Ask again."),
+    PUBLISHING: N_("Draft #{id} is being published."),
+    PENDING: N_("Draft #{id} waits for Publish or Cancel."),
+}
+
+
+async def on_press(update: Update, context: Context) -> None:
+    """Publish or cancel a draft, answer the press, and mark the preview with the outcome."""
+    query = update.callback_query
+    if query is None:
+        return
+    user = query.from_user
+    language = user.language_code
+    svc = services(context)
+    parsed = preview.parse_callback(query.data)
+    draft = await svc.store.draft(parsed[1]) if parsed else None
+    if parsed is None or draft is None:
+        await _answer(query, translate(language, NO_DRAFT))
+        return
+    if user.id != draft.created_by and not svc.is_admin(user.id):
+        await _answer(query, translate(language, NOT_YOURS))
+        return
+    state = await _decide(update, context, draft, parsed[0], user)
+    text = translate(language, STATES[state], id=draft.id)
+    await _answer(query, text)
+    if state != PUBLISHING:
+        await _mark_preview(query, text)
+
+
+async def _decide(update: Update, context: Context, draft: Draft, action: str, user: User) -> str:
+    """What the press makes of the draft: its state afterwards."""
+    store = services(context).store
+    if draft.state == PENDING and preview.is_expired(draft, store.now()):
+        await store.set_draft_state(draft.id, EXPIRED, None)
+        return EXPIRED
+    if action == preview.CANCEL:
+        if draft.state == PENDING:
+            await store.set_draft_state(draft.id, CANCELLED, user.id)
+            return CANCELLED
+        return draft.state
+    if not draft.is_open:
+        return draft.state  # published, cancelled or expired before: nothing to do
+    # Publishing (or finishing what a crash interrupted): the state is committed with the
+    # first message that goes out, and what went out before is skipped by the ledger.
+    await store.set_draft_state(draft.id, PUBLISHING, user.id)
+    report = await _publish(context, draft, user, update.update_id)
+    await store.set_draft_state(draft.id, PUBLISHED, user.id)
+    chat_id = query_chat(update) or user.id
+    send = functools.partial(context.bot.send_message, chat_id, report)
+    await send_once(context, SendKey(f"d{draft.id}", "report", chat_id), send)
+    return PUBLISHED
+
+
+def query_chat(update: Update) -> int | None:
+    """The chat of the preview that was pressed."""
+    query = update.callback_query
+    message = query.message if query else None
+    return message.chat.id if message is not None else None
+
+
+async def _publish(context: Context, draft: Draft, user: User, update_id: int) -> str:
+    """Send what the draft holds, under the draft's origin; the admin's report."""
+    svc = services(context)
+    language = user.language_code
+    origin = f"d{draft.id}"
+    targets, errors = await resolve_all(context, list(draft.targets))
+    missing = [(error.ref, error.problem.render(language)) for error in errors]
+    article = svc.library.get(draft.article_id) if draft.article_id else None
+    if draft.kind == "post":
+        if article is None:
+            text = N_("The article {id} is no longer in the library: nothing was posted.")
+            return escape(translate(language, text, id=draft.article_id or "?"))
+        return await posting.publish_article(
+            context,
+            article,
+            targets,
+            missing,
+            origin=origin,
+            user_id=user.id,
+            update_id=update_id,
+            lang=language,
+        )
+    spec = campaigns.spec_of_record(dict(draft.spec or {}))
+    localize: Callable[[Any], PollSpec] | None = None
+    if article is not None and article.poll is not None:
+        found = article
+
+        def localize(target: Any) -> PollSpec:
+            return found.localized(target.language).poll or spec
+
+    outcome = await campaigns.publish_campaign(
+        context,
+        spec,
+        targets,
+        origin=origin,
+        user_id=user.id,
+        update_id=update_id,
+        article_id=draft.article_id,
+        localize=localize,
+    )
+    _ = gettext_for(language)
+    lines = [campaigns.outcome_text(outcome, _)]
+    lines += [
+        _("Not sent to {chat}: {reason}").format(chat=escape(ref), reason=escape(reason))
+        for ref, reason in missing
+    ]
+    return "\n".join(lines)
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    """Answer the press (or the user's button spins); a replayed press was answered."""
+    try:
+        await query.answer(text[:200])
+    except TelegramError as exc:
+        log.info("could not answer callback query %s: %s", query.id, exc)
+
+
+async def _mark_preview(query: CallbackQuery, status: str) -> None:
+    """Edit the pressed preview: its text plus what became of it, without the buttons."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None:
+        return
+    try:
+        await message.edit_text(f"{message.text_html}\n\n<b>{escape(status)}</b>")
+    except TelegramError as exc:  # already marked (a second press), or too old to edit
+        log.info("could not mark the preview of a draft: %s", exc)

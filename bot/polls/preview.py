@@ -1,0 +1,249 @@
+"""Previews: what /post, /poll and /newpoll will publish, shown to the admin before it goes.
+
+A command that passed its checks stores a draft (storage/drafts.py) and answers, in the
+admin's private chat, with what will be sent (the post's parts as they will go out, the
+poll rendered as text with its settings and close time) and where (each chat by name and
+id, with a warning when this article or question went there before, and when), under the
+buttons Publish and Cancel. bot/drafts/ handles the press. A trailing word ``now`` or
+``[bot] preview = false`` skips all this. Every message here is sent once per update.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import CallbackContext
+
+from bot.admin.chats import Target
+from bot.polls.spec import PollSpec
+from bot.replies import reply_with
+from bot.services import services
+from bot.texts import N_, Gettext, bold, escape, gettext_for, translate
+from storage.drafts import Draft
+
+Context = CallbackContext[Any, Any, Any, Any]
+
+DRAFT_TTL = 24 * 3600  # seconds: a draft older than this publishes nothing
+NOW_WORD = "now"  # a trailing word that skips the preview
+PUBLISH, CANCEL = "publish", "cancel"
+# The button labels are a contract (the issue names them): English "Publish" and "Cancel".
+PUBLISH_LABEL, CANCEL_LABEL = N_("Publish"), N_("Cancel")
+_CALLBACK = re.compile(r"^draft:(publish|cancel):(\d+)$")
+CALLBACK_PATTERN = r"^draft:"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One message of a preview: text (HTML) and the buttons it will carry, if any."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+# ---------------------------------------------------------------- the command's words
+
+
+def skips_preview(context: Context, words: list[str]) -> tuple[list[str], bool]:
+    """The words without a trailing ``now``, and whether to publish at once (``now``, or
+    ``[bot] preview = false``)."""
+    now = bool(words) and words[-1].casefold() == NOW_WORD
+    rest = words[:-1] if now else words
+    return rest, now or not services(context).config.bot.preview
+
+
+def callback_data(action: str, draft_id: int) -> str:
+    return f"draft:{action}:{draft_id}"
+
+
+def parse_callback(data: str | None) -> tuple[str, int] | None:
+    """(action, draft id) of a button press, None for anything else."""
+    match = _CALLBACK.match(data or "")
+    return None if match is None else (match.group(1), int(match.group(2)))
+
+
+def buttons(draft_id: int, language: str | None) -> InlineKeyboardMarkup:
+    """Publish and Cancel under a preview."""
+    _ = gettext_for(language)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _(PUBLISH_LABEL), callback_data=callback_data(PUBLISH, draft_id)
+                ),
+                InlineKeyboardButton(
+                    _(CANCEL_LABEL), callback_data=callback_data(CANCEL, draft_id)
+                ),
+            ]
+        ]
+    )
+
+
+def is_expired(draft: Draft, now: int) -> bool:
+    return now - draft.created_at >= DRAFT_TTL
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def moment(timestamp: int | datetime, timezone: tzinfo) -> str:
+    """A time as the admin reads it: in the bot's time zone, with its name."""
+    when = (
+        timestamp
+        if isinstance(timestamp, datetime)
+        else datetime.fromtimestamp(timestamp, timezone)
+    )
+    return when.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def render_poll(spec: PollSpec, language: str | None, timezone: tzinfo, now: datetime) -> str:
+    """A poll as text: question, numbered options, each setting in words, the close time."""
+    _ = gettext_for(language)
+    lines = [bold(_("Poll: {question}").format(question=escape(spec.question)))]
+    lines += [f"{number}. {escape(text)}" for number, text in enumerate(spec.options, 1)]
+    lines += [
+        "",
+        *(f"• {escape(line)}" for line in _settings(spec, _)),
+        f"• {_closes(spec, _, timezone, now)}",
+    ]
+    return "\n".join(lines)
+
+
+def _settings(spec: PollSpec, _: Gettext) -> list[str]:
+    lines = [
+        _("anonymous") if spec.is_anonymous else _("public: voters' names are shown"),
+        _("several answers allowed") if spec.allows_multiple_answers else _("one answer"),
+    ]
+    if spec.quiz:
+        right = ", ".join(str(i + 1) for i in sorted(set(spec.correct_option_ids)))
+        lines.append(_("a quiz: the right answer is {numbers}").format(numbers=right))
+        if spec.explanation:
+            lines.append(_("explanation: {text}").format(text=spec.explanation))
+    if spec.hide_results_until_closes:
+        lines.append(_("results hidden until the poll closes"))
+    if spec.shuffle_options:
+        lines.append(_("options in random order"))
+    if spec.allow_adding_options:
+        lines.append(_("voters may add options"))
+    if not spec.allows_revoting:
+        lines.append(_("voters cannot change their vote"))
+    if spec.description:
+        lines.append(_("description: {text}").format(text=spec.description))
+    return lines
+
+
+def _closes(spec: PollSpec, _: Gettext, timezone: tzinfo, now: datetime) -> str:
+    if spec.close_date is not None:
+        return escape(_("closes {time}").format(time=moment(spec.close_date, timezone)))
+    if spec.open_period is not None:
+        until = moment(now + timedelta(seconds=spec.open_period), timezone)
+        text = _("open for {period} after it is published (until {time} if published now)")
+        return escape(text.format(period=_period(spec.open_period), time=until))
+    return escape(_("no close time: open until /close"))
+
+
+def _period(seconds: int) -> str:
+    """2d 3h 5m, as /newpoll writes it."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return " ".join(parts) or f"{secs}s"
+
+
+def by_language(targets: Sequence[Target]) -> dict[str, list[Target]]:
+    """The targets grouped by the language they get, in their order."""
+    groups: dict[str, list[Target]] = {}
+    for target in targets:
+        groups.setdefault(target.language, []).append(target)
+    return groups
+
+
+def poll_shown(
+    context: Context,
+    targets: Sequence[Target],
+    spec_for: Callable[[Target], PollSpec],
+    language: str | None,
+) -> list[Shown]:
+    """The poll as each language's chats will get it (one message per language)."""
+    svc = services(context)
+    now = datetime.fromtimestamp(svc.clock.seconds(), svc.config.bot.tz)
+    groups = by_language(targets)
+    return [
+        Shown(
+            _for_chats(group, len(groups), language)
+            + render_poll(spec_for(group[0]), language, svc.config.bot.tz, now)
+        )
+        for group in groups.values()
+    ]
+
+
+def _for_chats(group: Sequence[Target], groups: int, language: str | None) -> str:
+    """With several languages, a line saying which chats a part of the preview is for."""
+    if groups < 2:
+        return ""
+    chats = ", ".join(t.display for t in group)
+    return escape(translate(language, N_("For {chats}:"), chats=chats)) + "\n"
+
+
+# ---------------------------------------------------------------- offering
+
+
+async def target_lines(
+    context: Context, targets: Sequence[Target], before: dict[int, int], language: str | None
+) -> list[str]:
+    """Each target by name and id, with a warning when this went there before (and when)."""
+    svc = services(context)
+    _ = gettext_for(language)
+    lines: list[str] = []
+    for target in targets:
+        chat = await svc.store.chat(target.chat_id)
+        title = chat.title if chat and chat.title else None
+        name = (
+            f"{title} ({target.display})" if title and title != target.display else target.display
+        )
+        lines.append(f"• {escape(name)}, id <code>{target.chat_id}</code>")
+        if target.chat_id in before:
+            when = moment(before[target.chat_id], svc.config.bot.tz)
+            warning = _("⚠️ already sent there on {time}").format(time=when)
+            lines.append(f"  {escape(warning)}")
+    return lines
+
+
+async def offer(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    shown: Sequence[Shown],
+    where: Sequence[str],
+    *,
+    skipped: Sequence[str] = (),
+) -> None:
+    """Send the preview: what will go out, then where, with Publish and Cancel."""
+    user = update.effective_user
+    language = user.language_code if user else None
+    _ = gettext_for(language)
+    head = _("Preview of draft #{id}: nothing is sent until you press Publish.").format(
+        id=draft.id
+    )
+    parts = [Shown(bold(escape(head))), *shown]
+    lines = [bold(escape(_("It will go to:"))), *where]
+    if skipped:
+        lines += ["", escape(_("Left out:")), *(f"• {line}" for line in skipped)]
+    lines += ["", escape(_("The draft expires in 24 hours."))]
+    parts.append(Shown("\n".join(lines), buttons(draft.id, language)))
+    for index, part in enumerate(parts):
+        await reply_with(update, context, "preview", _sender(part), part=index)
+
+
+def _sender(part: Shown) -> Callable[[Message], Any]:
+    return functools.partial(_reply, part)
+
+
+async def _reply(part: Shown, message: Message) -> Message:
+    return await message.reply_text(part.text, reply_markup=part.markup)
