@@ -156,12 +156,20 @@ class UpdatePump:
         return next_offset
 
     async def process_delivered(self, raw: dict[str, Any]) -> bool:
-        """Handle one webhook update and commit it; False for a re-delivered one."""
+        """Handle one webhook update and commit it; False for one handled before.
+
+        The "handled" mark is written last, so it commits with the update's last write: a
+        send checkpoints what came before it, and a delivery cut short after a checkpoint
+        (the process died) is not marked. Telegram delivers it again, and it is handled
+        again like a re-fetched batch of long polling: the ledger skips what went out.
+        """
         update_id = raw_update_id(raw)
         async with self.store.batch():
-            if update_id is not None and not await self.store.claim_webhook_update(update_id):
+            if update_id is not None and await self.store.webhook_update_handled(update_id):
                 return False
             await self._process_one(raw, update_id)
+            if update_id is not None:
+                await self.store.mark_webhook_update(update_id)
         self.stats.batches += 1
         self.stats.updates += 1
         return True

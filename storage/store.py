@@ -92,14 +92,18 @@ class Store(
 
     # -- webhook deliveries -------------------------------------------------------------
 
-    async def claim_webhook_update(self, update_id: int) -> bool:
-        """Mark an update as handled; False if it was handled before (a re-delivery)."""
+    async def webhook_update_handled(self, update_id: int) -> bool:
+        """Was this webhook update handled to the end before (a re-delivery)?"""
+        row = await self._one("SELECT 1 FROM webhook_updates WHERE update_id = ?", (update_id,))
+        return row is not None
+
+    async def mark_webhook_update(self, update_id: int) -> None:
+        """Mark a webhook update as handled to the end (with its last write)."""
         async with self.write() as conn:
-            cursor = await conn.execute(
+            await conn.execute(
                 "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
                 (update_id, self.now()),
             )
-            return cursor.rowcount == 1
 
     async def prune_webhook_updates(self, older_than: int) -> None:
         async with self.write() as conn:
