@@ -82,10 +82,10 @@ async def _decide(update: Update, context: Context, draft: Draft, action: str, u
     # first message that goes out, and what went out before is skipped by the ledger.
     await store.set_draft_state(draft.id, PUBLISHING, user.id)
     report = await _publish(context, draft, user, update.update_id)
-    await store.set_draft_state(draft.id, PUBLISHED, user.id)
     chat_id = query_chat(update) or user.id
     send = functools.partial(context.bot.send_message, chat_id, report)
     await send_once(context, SendKey(f"d{draft.id}", "report", chat_id), send)
+    await store.set_draft_state(draft.id, PUBLISHED, user.id)  # once the admin has the report
     return PUBLISHED
 
 
