@@ -68,6 +68,12 @@ def translate_plural(
     return ngettext_for(language)(singular, plural, n).format(**{"n": n, **params})
 
 
+def votes_in_chats(language: str | None, votes: int, chats: int) -> str:
+    """ "5 votes in 2 chats", each number with its own plural form ("в 21 чате")."""
+    where = translate_plural(language, "in {n} chat", "in {n} chats", chats)
+    return translate_plural(language, "{n} vote {where}", "{n} votes {where}", votes, where=where)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A user mistake found before calling the API: a msgid and what fills it."""

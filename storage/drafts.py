@@ -145,9 +145,11 @@ class DraftsMixin(StoreBase):
         return [CampaignPost(int(row[0]), tuple(json.loads(row[1]))) for row in rows]
 
     async def mark_campaign_deleted(self, campaign_id: int) -> None:
-        """Mark a campaign deleted (the first time counts); its polls and votes stay."""
+        """Mark a campaign deleted (the first time counts), and closed: its polls are gone
+        from the chats, so nothing more can come. Its polls and votes stay."""
         async with self.write() as conn:
             await conn.execute(
-                "UPDATE campaigns SET deleted_at = COALESCE(deleted_at, ?) WHERE id = ?",
-                (self.now(), campaign_id),
+                "UPDATE campaigns SET deleted_at = COALESCE(deleted_at, ?),"
+                " closed_at = COALESCE(closed_at, ?) WHERE id = ?",
+                (self.now(), self.now(), campaign_id),
             )

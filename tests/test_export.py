@@ -77,6 +77,31 @@ async def test_csv_has_counts_per_chat_totals_and_public_votes(tmp_path: Path) -
     ]
 
 
+async def test_a_poll_hidden_until_it_closes_has_no_counts_in_the_file_before(
+    tmp_path: Path,
+) -> None:
+    """Issue 12: a hidden poll's counts appear nowhere until it closes, a file included."""
+    path = tmp_path / "db.sqlite3"
+    async with await Store.open(path) as store:
+        campaign = await store.create_campaign(
+            "Best car?", ["Lada", "Volga"], {"hide_results_until_closes": True}
+        )
+        await store.add_poll(
+            campaign.id, -100, 5, _state("p1", [2, 1], ["Lada", "Volga"], public=True)
+        )
+        await store.record_answer("p1", "7", ["0"], [0])
+        out = io.StringIO()
+        assert await export.write_csv(store, campaign.id, out)
+        rows = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+        assert [row[0] for row in rows] == ["count", "count", "total", "total"]  # no votes
+        assert {row[8] for row in rows} == {""} and {row[9] for row in rows} == {"3"}
+        await store.close_campaign(campaign.id)
+        out = io.StringIO()
+        assert await export.write_csv(store, campaign.id, out)
+        closed = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+        assert [row[8] for row in closed[:2]] == ["2", "1"] and closed[-1][0] == "vote"
+
+
 async def test_cli_writes_the_chat_exports_bytes_to_a_file(
     tmp_path: Path, offline_config: Path
 ) -> None:

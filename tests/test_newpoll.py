@@ -175,3 +175,17 @@ def test_an_option_that_is_only_a_chat_is_refused(text: str) -> None:
     request = parse(text, UTC)
     assert [p.message for p in request.problems] == [newpoll.OPTION_IS_A_CHAT]
     assert "Option 2" in _texts(request)
+
+
+def test_a_lone_typo_of_a_setting_is_refused_not_made_an_option() -> None:
+    request = parse("Q? | a | b | mutli", UTC)
+    assert request.spec.options == ("a", "b")
+    assert request.problems[0].params == {"word": "mutli", "nearest": "multi"}
+    assert parse("Q? | a | b | Lada", UTC).spec.options == ("a", "b", "Lada")  # no setting
+
+
+@pytest.mark.parametrize("text", ["Temp? | -5 | 0 | +5", "Temp? | +5 | 0 | -5"])
+def test_small_negative_numbers_are_answers_not_chats(text: str) -> None:
+    request = parse(text, UTC)
+    assert request.problems == () and request.targets == ()
+    assert len(request.spec.options) == 3

@@ -213,13 +213,3 @@ async def manages_all(context: Context, user_id: int, chat_ids: Iterable[int]) -
         if not await may_manage(context, user_id, chat_id):
             return False
     return True
-
-
-async def manages_any(context: Context, user_id: int, chat_ids: list[int]) -> bool:
-    """A bot admin, or an administrator of at least one of these chats."""
-    if services(context).is_admin(user_id):
-        return True
-    for chat_id in chat_ids:
-        if user_id in await chat_admins(context, chat_id):
-            return True
-    return False

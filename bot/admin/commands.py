@@ -24,7 +24,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.admin.auth import admin_only, administered_targets, remember_language
+from bot.admin.auth import admin_only, administered_targets, in_private, remember_language
 from bot.admin.chats import (
     TargetError,
     command_ref,
@@ -88,17 +88,24 @@ async def show_help(update: Update, context: Context) -> None:
         return
     _ = gettext_for(user.language_code)
     svc = services(context)
-    admin = svc.is_admin(user.id)
     await remember_language(svc, update)
     lines = [bold(_("What I can do:"))]
     lines += [_help_line(c, _) for c in commands_for(svc, False)]
-    if admin:
-        lines += ["", bold(_("Admin commands:"))]
-        lines += [_help_line(c, _) for c in commands_for(svc, True) if c.admin]
-    elif await administered_targets(context, user.id):
-        lines += ["", bold(_("In the chats you administer:"))]
-        lines += [_help_line(c, _) for c in commands_for(svc, True) if c.chat_admin]
+    if in_private(update):  # admin output stays private: admin commands are listed there
+        lines += await _admin_help(context, user.id, _)
     await reply_parts(update, context, lines, what="help")
+
+
+async def _admin_help(context: Context, user_id: int, _: Gettext) -> list[str]:
+    """The commands a bot admin, or a chat's administrator, may use besides."""
+    svc = services(context)
+    if svc.is_admin(user_id):
+        lines = ["", bold(_("Admin commands:"))]
+        return lines + [_help_line(c, _) for c in commands_for(svc, True) if c.admin]
+    if await administered_targets(context, user_id):
+        lines = ["", bold(_("In the chats you administer:"))]
+        return lines + [_help_line(c, _) for c in commands_for(svc, True) if c.chat_admin]
+    return []
 
 
 def _help_line(command: CommandInfo, _: Gettext) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
@@ -73,7 +73,7 @@ async def post_article(update: Update, context: Context) -> None:
     lang = user.language_code
     refs, words = chats.split_targets(context.args or [])
     words, at_once = preview.skips_preview(context, words)
-    problem = _post_problem(svc, message.chat.type, words, lang)
+    problem = _post_problem(svc, words, lang)
     if problem is not None:
         await reply_once(update, context, problem, plain=True)
         return
@@ -82,7 +82,7 @@ async def post_article(update: Update, context: Context) -> None:
     report = reply_key(update, "post-report")
     if report is not None and await already_sent(context, report):
         return  # a replay of a /post that was handled to the end
-    targets, skipped = await _targets(context, user.id, refs, lang)
+    targets, skipped = await allowed_targets(context, user.id, refs, lang)
     if not targets and not skipped:
         text = translate(
             lang,
@@ -164,10 +164,9 @@ async def _offer(
     shown: list[preview.Shown] = []
     groups = preview.by_language(targets)
     for language, group in groups.items():
-        if len(groups) > 1:
-            chats_named = ", ".join(t.display for t in group)
-            text = translate(user.language_code, N_("For {chats}:"), chats=chats_named)
-            shown.append(preview.Shown(escape(text)))
+        heading = preview.for_chats(group, len(groups), user.language_code)
+        if heading:
+            shown.append(preview.Shown(heading.rstrip("\n")))
         parts = article_view.render_post(article.localized(language))
         button = summary_button(context.bot.username, article.id, language)
         shown += [
@@ -188,13 +187,9 @@ async def _offer(
     await preview.offer(update, context, draft, shown, where, skipped=left_out)
 
 
-def _post_problem(
-    svc: Services, chat_type: str, words: Sequence[str], lang: str | None
-) -> str | None:
+def _post_problem(svc: Services, words: Sequence[str], lang: str | None) -> str | None:
     """What is wrong with a /post command before anything is sent, if anything."""
     _ = gettext_for(lang)
-    if chat_type != Chat.PRIVATE:
-        return _("Send /post to me in a private chat.")
     if not words:
         return _("Usage: /post ARTICLE_ID [@channel ...]. The articles: {ids}").format(
             ids=article_view.article_ids(svc.library)
@@ -210,7 +205,7 @@ def _post_problem(
     return None
 
 
-async def _targets(
+async def allowed_targets(
     context: Context, user_id: int, refs: Sequence[str], lang: str | None
 ) -> tuple[list[Target], list[tuple[str, str]]]:
     """The targets this user may post to, and the others with the reason."""

@@ -198,11 +198,9 @@ def _summary(chart: ChartData, language: str) -> str:
     """ "3 voters", or over several chats "5 votes in 2 chats"."""
     voters = chart.total_voters or sum(option.count for option in chart.options)
     if chart.chats > 1:
-        return texts.translate_plural(
-            language, "{n} vote in {chats} chats", "{n} votes in {chats} chats", voters,
-            chats=chart.chats,
-        )  # fmt: skip
-    text = texts.translate_plural(language, "{n} voter", "{n} voters", voters)
+        text = texts.votes_in_chats(language, voters, chart.chats)
+    else:
+        text = texts.translate_plural(language, "{n} voter", "{n} voters", voters)
     if chart.multiple:
         text += " · " + texts.translate(language, "shares of voters, several choices each")
     return text

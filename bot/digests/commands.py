@@ -160,7 +160,7 @@ async def _default_targets(context: Context) -> list[tuple[int, str | None, str 
         reason = exc.problem.render(svc.config.bot.language)
         await tell_admins(context, BAD_DEFAULT_TARGET, target=str(ref), reason=reason)
         return None
-    return [(target.chat_id, target.display, target.language)]
+    return [(target.chat_id, target.display, None)]  # the chat's language when it is sent
 
 
 async def on_startup(application: Any) -> None:
@@ -248,7 +248,8 @@ async def add_schedule(update: Update, context: Context) -> None:
         return
     schedule, created = await svc.store.add_schedule(
         request.cron, zone, where.chat_id, at=timestamp(now), target_name=where.name,
-        language=where.language, created_by=user.id, origin=f"u{update.update_id}",
+        language=where.language if where.chat_id > 0 else None,  # a chat's: read when sent
+        created_by=user.id, origin=f"u{update.update_id}",
     )  # fmt: skip
     _register(context.application, svc, schedule)
     if created:

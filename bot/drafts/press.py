@@ -18,12 +18,12 @@ from telegram import CallbackQuery, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
-from bot.admin.chats import resolve_all
+from bot.admin.chats import Target
 from bot.articles import posting
-from bot.polls import campaigns, preview
+from bot.polls import campaigns, newpoll, preview
 from bot.polls.spec import PollSpec
 from bot.replies import SendKey, send_once
-from bot.services import services
+from bot.services import Services, services
 from bot.texts import N_, escape, gettext_for, translate
 from storage.drafts import CANCELLED, EXPIRED, PENDING, PUBLISHED, PUBLISHING, Draft
 
@@ -58,10 +58,15 @@ async def on_press(update: Update, context: Context) -> None:
     if user.id != draft.created_by and not svc.is_admin(user.id):
         await _answer(query, translate(language, NOT_YOURS))
         return
+    expired = draft.state == PENDING and preview.is_expired(draft, svc.store.now())
+    publishing = parsed[0] == preview.PUBLISH and draft.is_open and not expired
+    if publishing:  # answered at once: publishing to many chats takes a while
+        await _answer(query, translate(language, STATES[PUBLISHING], id=draft.id))
     state = await _decide(update, context, draft, parsed[0], user)
     text = translate(language, STATES[state], id=draft.id)
-    await _answer(query, text)
-    if state != PUBLISHING:
+    if not publishing:
+        await _answer(query, text)
+    if state not in (PUBLISHING, PENDING):
         await _mark_preview(query, text)
 
 
@@ -78,15 +83,50 @@ async def _decide(update: Update, context: Context, draft: Draft, action: str, u
         return draft.state
     if not draft.is_open:
         return draft.state  # published, cancelled or expired before: nothing to do
+    chat_id = query_chat(update) or user.id
+    checked = await _check(context, draft, user)  # the chats and the poll, as of now
+    if isinstance(checked, str):
+        send = functools.partial(context.bot.send_message, chat_id, checked)
+        await send_once(context, SendKey.of_update(update.update_id, "refused", chat_id), send)
+        return draft.state
     # Publishing (or finishing what a crash interrupted): the state is committed with the
     # first message that goes out, and what went out before is skipped by the ledger.
     await store.set_draft_state(draft.id, PUBLISHING, user.id)
-    report = await _publish(context, draft, user, update.update_id)
-    chat_id = query_chat(update) or user.id
+    report = await _publish(context, draft, user, update.update_id, checked)
     send = functools.partial(context.bot.send_message, chat_id, report)
     await send_once(context, SendKey(f"d{draft.id}", "report", chat_id), send)
     await store.set_draft_state(draft.id, PUBLISHED, user.id)  # once the admin has the report
     return PUBLISHED
+
+
+Checked = tuple[list[Target], list[tuple[str, str]]]  # the targets, and the chats refused
+
+
+async def _check(context: Context, draft: Draft, user: User) -> Checked | str:
+    """The draft's chats as of the press, with the presser's rights (the drafter's own, or
+    a bot admin's): a poll goes nowhere unless every chat still takes it (a chat no longer
+    a target, a close date passed meanwhile...: the admin's answer, a str); a post goes to
+    the chats that still take it, the others reported."""
+    language = user.language_code
+    refs = [str(chat_id) for chat_id in draft.targets]
+    if draft.kind == "post":
+        return await posting.allowed_targets(context, user.id, refs, language)
+    spec_for = _spec_for(services(context), draft)
+    targets, lines = await newpoll.check_targets(context, user.id, refs, spec_for, language)
+    if not lines:
+        return targets, []
+    _ = gettext_for(language)
+    return newpoll.refusal(lines, _, _("Nothing was published: make a new request."))
+
+
+def _spec_for(svc: Services, draft: Draft) -> Callable[[Target], PollSpec]:
+    """The poll a draft sends to a chat: an article's poll in the chat's language."""
+    spec = campaigns.spec_of_record(dict(draft.spec or {}))
+    article = svc.library.get(draft.article_id) if draft.article_id else None
+    if article is None or article.poll is None:
+        return lambda _target: spec
+    found = article
+    return lambda target: found.localized(target.language).poll or spec
 
 
 def query_chat(update: Update) -> int | None:
@@ -96,13 +136,15 @@ def query_chat(update: Update) -> int | None:
     return message.chat.id if message is not None else None
 
 
-async def _publish(context: Context, draft: Draft, user: User, update_id: int) -> str:
-    """Send what the draft holds, under the draft's origin; the admin's report."""
+async def _publish(
+    context: Context, draft: Draft, user: User, update_id: int, checked: Checked
+) -> str:
+    """Send what the draft holds to the checked chats, under the draft's origin; the
+    admin's report."""
     svc = services(context)
     language = user.language_code
     origin = f"d{draft.id}"
-    targets, errors = await resolve_all(context, list(draft.targets))
-    missing = [(error.ref, error.problem.render(language)) for error in errors]
+    targets, missing = checked
     article = svc.library.get(draft.article_id) if draft.article_id else None
     if draft.kind == "post":
         if article is None:
@@ -118,31 +160,18 @@ async def _publish(context: Context, draft: Draft, user: User, update_id: int) -
             update_id=update_id,
             lang=language,
         )
-    spec = campaigns.spec_of_record(dict(draft.spec or {}))
-    localize: Callable[[Any], PollSpec] | None = None
-    if article is not None and article.poll is not None:
-        found = article
-
-        def localize(target: Any) -> PollSpec:
-            return found.localized(target.language).poll or spec
-
     outcome = await campaigns.publish_campaign(
         context,
-        spec,
+        campaigns.spec_of_record(dict(draft.spec or {})),
         targets,
         origin=origin,
         user_id=user.id,
         update_id=update_id,
         article_id=draft.article_id,
-        localize=localize,
+        localize=_spec_for(svc, draft),
     )
     _ = gettext_for(language)
-    lines = [campaigns.outcome_text(outcome, _)]
-    lines += [
-        _("Not sent to {chat}: {reason}").format(chat=escape(ref), reason=escape(reason))
-        for ref, reason in missing
-    ]
-    return "\n".join(lines)
+    return campaigns.outcome_text(outcome, _)
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:

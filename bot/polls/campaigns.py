@@ -11,10 +11,9 @@ its handlers and commands.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -39,7 +38,6 @@ from bot.texts import Gettext, Refusal, escape, gettext_for
 from storage.polls import Campaign
 
 Context = CallbackContext[Any, Any, Any, Any]
-_TRAILING_NOW = re.compile(r"(?:^|[\s|])(now)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +134,8 @@ async def _send_poll(
     store = services(context).store
 
     async def send() -> Message:
-        problems = validate(spec, in_channel=target.is_channel, now=datetime.now(UTC))
+        moment = services(context).clock.utc()
+        problems = validate(spec, in_channel=target.is_channel, now=moment)
         if problems:  # checked only if it was not sent before
             raise Refusal(problems[0])
         message: Message = await context.bot.send_poll(target.chat_id, **send_kwargs(spec))
@@ -261,12 +260,12 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     _ = gettext_for(user.language_code)
-    body, at_once = without_now(newpoll.command_text(message.text or ""))
-    at_once = at_once or not services(context).config.bot.preview
+    body = newpoll.command_text(message.text or "")
     if not body.strip() or body.strip().casefold() in {"help", "?", "помощь"}:
         await reply_once(update, context, _(newpoll.HELP))
         return
     request = newpoll.parse(body, services(context).config.bot.tz)
+    at_once = request.now or not services(context).config.bot.preview
     targets, problems = await newpoll.check_targets(
         context,
         user.id,
@@ -283,29 +282,6 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _publish_or_preview(
         update, context, _Request("newpoll", spec, targets, lambda _t: spec), at_once
     )
-
-
-def without_now(body: str) -> tuple[str, bool]:
-    """/newpoll's text without a trailing word ``now`` (publish at once), and whether it had
-    one. ``now`` counts as the last part on its own (``| now``, or a last line ``now``), or
-    after settings (``| multi now``: the rest of the part still reads as settings); an
-    option that ends with the word ("| Right now") stays as it is. Read before parsing, so
-    the /newpoll syntax itself knows nothing of it."""
-    text = body.rstrip()
-    match = _TRAILING_NOW.search(text)
-    if match is None:
-        return body, False
-    rest = text[: match.start(1)].rstrip()
-    if "|" not in text:  # one part per line: only a last line "now" counts
-        alone = text.splitlines()[-1].strip().casefold() == preview.NOW_WORD
-        return (rest, True) if alone and rest else (body, False)
-    if rest.endswith("|"):
-        return rest, True  # "| now": no settings
-    # The rest of the last part is settings if reading it so leaves one option fewer than
-    # reading it as an option (a trailing "|" says "no settings").
-    as_settings = len(newpoll.parse(rest, UTC).spec.options)
-    as_option = len(newpoll.parse(rest + "|", UTC).spec.options)
-    return (rest, True) if as_settings < as_option else (body, False)
 
 
 @dataclass(frozen=True, slots=True)

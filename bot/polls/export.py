@@ -10,6 +10,10 @@ One table; the ``kind`` column says what a row is:
   ``voter`` is the Telegram user id (or the chat id when ``voter_is_chat`` is 1), or a
   keyed hash of it when ``[privacy] hash_voters`` is on.
 
+A poll whose results are hidden until it closes has no counts in the file before it
+closes (``votes`` is empty, ``total_voters`` says how many voted so far) and no ``vote``
+rows: nobody sees its counts anywhere until then, in a chat or in a file.
+
 Columns: kind, campaign_id, chat_id, chat, poll_id, position (0-based, as Telegram's
 option_ids), persistent_id, option, votes, total_voters, closed, voter, voter_is_chat.
 Texts starting with = + - @ get a leading ' so that spreadsheets do not run them as
@@ -79,6 +83,7 @@ async def _write_rows(store: Store, campaign: Campaign, out: TextIO) -> None:
     campaign_id = campaign.id
     polls = await store.counts_of(campaign_id)  # one read: per-chat rows and totals agree
     result = await combined(store, campaign, polls)
+    hidden = result.hidden  # hidden until it closes: no counts, no votes
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     names = {chat.poll_id: chat.chat_name for chat in result.chats}
@@ -94,7 +99,7 @@ async def _write_rows(store: Store, campaign: Campaign, out: TextIO) -> None:
                     option.position,
                     option.persistent_id,
                     _text(option.text),
-                    option.voter_count,
+                    "" if hidden else option.voter_count,
                     poll.total_voters,
                     int(poll.is_closed),
                     "",
@@ -112,7 +117,7 @@ async def _write_rows(store: Store, campaign: Campaign, out: TextIO) -> None:
                 position,
                 "",
                 _text(total.label),
-                total.count,
+                "" if hidden else total.count,
                 result.total_voters,
                 int(result.is_closed),
                 "",
@@ -120,7 +125,7 @@ async def _write_rows(store: Store, campaign: Campaign, out: TextIO) -> None:
             ]
         )
     for counts in polls:
-        if counts.poll.is_anonymous:
+        if counts.poll.is_anonymous or hidden:
             continue
         poll = counts.poll
         texts = {option.persistent_id: option.text for option in counts.options}

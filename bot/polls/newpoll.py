@@ -22,7 +22,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from telegram.ext import CallbackContext
@@ -31,6 +31,7 @@ from bot.admin.auth import may_manage, target_refs
 from bot.admin.chats import Target, resolve_targets
 from bot.config import is_chat_ref
 from bot.polls.spec import PUBLIC_IN_CHANNEL, PollSpec, parse_duration, parse_moment, validate
+from bot.services import services
 from bot.texts import N_, Gettext, Problem, escape, gettext_for
 
 Context = CallbackContext[Any, Any, Any, Any]
@@ -51,6 +52,7 @@ HELP = N_(
     "• <code>addable</code> — voters may add options (public polls, not quizzes)\n"
     "• <code>desc=text</code> — a description (after the other settings, or in quotes)\n"
     "• <code>@channel</code> or a chat id — where to send (default: the default channels)\n"
+    "• <code>now</code> — publish at once, without the preview\n"
     "Example: <code>/newpoll Best car? | Lada | Moskvich | multi public 2d @mygroup</code>\n"
     "Durations add up: <code>1d 12h</code>. End with <code>|</code> if your last option "
     "has a setting word in it."
@@ -87,7 +89,10 @@ _KEYS: dict[str, frozenset[str]] = {
     "desc": frozenset({"desc", "description", "описание"}),
     "why": frozenset({"why", "explanation", "пояснение"}),
 }
+_NOW = frozenset({"now", "сейчас"})  # publish at once, without a preview
 _TEXT_KEYS = ("desc", "why")
+NEAR = 0.75  # how close (difflib's ratio) a lone word must be to a setting to be a typo of it
+SMALLEST_CHAT_ID = -1000  # ids of groups and channels are this or below
 _PAIR = re.compile(r"([^\s=]+)\s*=\s*")
 _QUOTED = re.compile(r'"([^"]*)"|«([^»]*)»|“([^”]*)”|„([^“”]*)[“”]')
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$", re.IGNORECASE)
@@ -103,6 +108,7 @@ class NewPoll:
     spec: PollSpec
     targets: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    now: bool = False  # ``now`` among the settings: publish without a preview
 
 
 @dataclass(slots=True)
@@ -118,6 +124,7 @@ class _Settings:
     hide: bool = False
     shuffle: bool = False
     addable: bool = False
+    now: bool = False
     targets: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -146,7 +153,7 @@ def parse(text: str, timezone: tzinfo) -> NewPoll:
         if _target(option)
     ]
     spec = _spec(question, options, settings)
-    return NewPoll(spec, tuple(settings.targets), (*chats, *settings.problems))
+    return NewPoll(spec, tuple(settings.targets), (*chats, *settings.problems), settings.now)
 
 
 def _parts(text: str) -> list[str]:
@@ -192,17 +199,31 @@ def _word_of(word: str) -> str | None:
 
 
 def _target(word: str) -> str | None:
+    """The chat a word names: a t.me link, ``@username``, or a group or channel id (a
+    number from -1000 down: "-5" is an answer, not a chat)."""
     link = _TME.match(word)
     if link:
         return "@" + link.group(1)
-    if is_chat_ref(word):
+    if is_chat_ref(word) and (word.startswith("@") or int(word) <= SMALLEST_CHAT_ID):
         return word
     return None
 
 
 def _is_settings(part: str) -> bool:
-    """Is one word of this part a setting, a chat, or a duration (even a wrong one)?"""
-    return any(_is_setting_word(word) for word in part.split())
+    """Is one word of this part a setting, a chat, or a duration (even a wrong one)? ``now``
+    counts only among settings or alone ("Right now" stays an option), and a part of one
+    word that is nearly a setting ("mutli") is read as settings, to be refused."""
+    words = part.split()
+    if [_fold(word) for word in words] in ([word] for word in _NOW):
+        return True
+    if len(words) == 1 and _near_setting(words[0]):
+        return True
+    return any(_is_setting_word(word) for word in words)
+
+
+def _near_setting(word: str) -> bool:
+    names = [name for names in _WORDS.values() for name in names]
+    return bool(difflib.get_close_matches(_fold(word), names, n=1, cutoff=NEAR))
 
 
 def _is_setting_word(word: str) -> bool:
@@ -298,7 +319,9 @@ def _word(word: str, settings: _Settings) -> None:
     known = _word_of(word)
     target = _target(word)
     duration = parse_duration(word)
-    if known:
+    if _fold(word) in _NOW:
+        settings.now = True
+    elif known:
         setattr(settings, *_FLAGS[known])
     elif target:
         settings.targets.append(target)
@@ -367,7 +390,7 @@ async def check_targets(
                     chat=escape(target.display)
                 )
             )
-    moment = datetime.now(UTC)
+    moment = services(context).clock.utc()
     found: dict[tuple[str, str], list[str]] = {}
     for target in targets:
         for problem in validate(spec_for(target), in_channel=target.is_channel, now=moment):

@@ -104,7 +104,7 @@ def moment(timestamp: int | datetime, timezone: tzinfo) -> str:
 def render_poll(spec: PollSpec, language: str | None, timezone: tzinfo, now: datetime) -> str:
     """A poll as text: question, numbered options, each setting in words, the close time."""
     _ = gettext_for(language)
-    lines = [bold(_("Poll: {question}").format(question=escape(spec.question)))]
+    lines = [bold(_("Poll: {question}").format(question=spec.question))]  # bold escapes
     lines += [f"{number}. {escape(text)}" for number, text in enumerate(spec.options, 1)]
     lines += [
         "",
@@ -143,17 +143,23 @@ def _closes(spec: PollSpec, _: Gettext, timezone: tzinfo, now: datetime) -> str:
     if spec.open_period is not None:
         until = moment(now + timedelta(seconds=spec.open_period), timezone)
         text = _("open for {period} after it is published (until {time} if published now)")
-        return escape(text.format(period=_period(spec.open_period), time=until))
+        return escape(text.format(period=_period(spec.open_period, _), time=until))
     return escape(_("no close time: open until /close"))
 
 
-def _period(seconds: int) -> str:
-    """2d 3h 5m, as /newpoll writes it."""
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return " ".join(parts) or f"{secs}s"
+# The units of a period as /newpoll reads them, in each language ("2d 3h", "2д 3ч").
+_UNITS = ((86400, N_("{n}d")), (3600, N_("{n}h")), (60, N_("{n}m")))
+
+
+def _period(seconds: int, _: Gettext) -> str:
+    """2d 3h 5m, as /newpoll writes it (in the reader's language)."""
+    parts: list[str] = []
+    rest = seconds
+    for size, unit in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(_(unit).format(n=count))
+    return " ".join(parts) or _("{n}s").format(n=rest)
 
 
 def by_language(targets: Sequence[Target]) -> dict[str, list[Target]]:
@@ -176,14 +182,14 @@ def poll_shown(
     groups = by_language(targets)
     return [
         Shown(
-            _for_chats(group, len(groups), language)
+            for_chats(group, len(groups), language)
             + render_poll(spec_for(group[0]), language, svc.config.bot.tz, now)
         )
         for group in groups.values()
     ]
 
 
-def _for_chats(group: Sequence[Target], groups: int, language: str | None) -> str:
+def for_chats(group: Sequence[Target], groups: int, language: str | None) -> str:
     """With several languages, a line saying which chats a part of the preview is for."""
     if groups < 2:
         return ""
@@ -207,7 +213,8 @@ async def target_lines(
         name = (
             f"{title} ({target.display})" if title and title != target.display else target.display
         )
-        lines.append(f"• {escape(name)}, id <code>{target.chat_id}</code>")
+        where = _("{chat}, id {id}").format(chat=escape(name), id=f"<code>{target.chat_id}</code>")
+        lines.append(f"• {where}")
         if target.chat_id in before:
             when = moment(before[target.chat_id], svc.config.bot.tz)
             warning = _("⚠️ already sent there on {time}").format(time=when)

@@ -1,8 +1,8 @@
-"""/polls and /results: campaigns and their results, as bot/polls/scope.py lets a chat see them.
-
-Admins (and a chat's administrators, for their chats) ask anywhere; subscribers may ask in
-a private chat for the results of polls posted in public chats, a few times a minute
-(``[bot] results_per_minute``).
+"""/polls and /results: campaigns and their results, as bot/polls/scope.py lets a reader
+see them. Both answer in a private chat only (a group gets "ask me in a private chat":
+bot/admin/auth.py): admins and a chat's administrators (for their chats) see the admin
+view; subscribers may ask for the results of polls posted in public chats, a few times a
+minute (``[bot] results_per_minute``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from telegram import Chat, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackContext, ContextTypes
 
-from bot.admin.auth import admin_or_chat_admin, campaign_id_arg, manages_any
-from bot.admin.chats import chat_language
+from bot.admin.auth import admin_or_chat_admin, campaign_id_arg
 from bot.polls.results import (
     CampaignResult,
     campaign_result,
@@ -26,7 +25,7 @@ from bot.polls.results import (
     render_overview,
     render_result,
 )
-from bot.polls.scope import Audience, for_chat, for_user, scoped, views
+from bot.polls.scope import Audience, for_user, scoped, views
 from bot.replies import reply_once
 from bot.services import Services, services
 from bot.texts import N_, gettext_for, translate
@@ -88,9 +87,6 @@ async def show_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             update, context, _("Too many requests: try again in {seconds} s.").format(seconds=wait)
         )
         return
-    if chat.type != Chat.PRIVATE and not await manages_any(context, user.id, [chat.id]):
-        await reply_once(update, context, _("Ask me for results in a private chat."))
-        return
     text = await _results_text(context, user.id, chat, context.args, user.language_code)
     await reply_once(update, context, text)
 
@@ -98,11 +94,9 @@ async def show_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def _audience(
     context: Context, user_id: int, chat: Chat, language: str | None, among: Iterable[int]
 ) -> Audience:
-    """Who reads the answer: the chat itself, or in private the user (bot/polls/scope.py)."""
-    if chat.type == Chat.PRIVATE:
-        return await for_user(context, user_id, language, among)
-    svc = services(context)
-    return for_chat(chat.id, chat_language(svc, await svc.store.chat(chat.id)))
+    """Who reads the answer, in their private chat (bot/polls/scope.py)."""
+    assert chat.type == Chat.PRIVATE, "/polls and /results answer in private only"
+    return await for_user(context, user_id, language, among)
 
 
 async def _results_text(
@@ -122,11 +116,7 @@ async def _results_text(
     shown = views(result, audience)
     _ = gettext_for(audience.language)
     if not shown:
-        return (
-            _("Poll #{id} was not posted in this chat.")
-            if chat.type != Chat.PRIVATE
-            else _("The results of poll #{id} are not public.")
-        ).format(id=wanted)
+        return _("The results of poll #{id} are not public.").format(id=wanted)
     if not audience.admin and all(view.hidden for view in shown):
         return _("The results of poll #{id} are hidden until it closes.").format(id=wanted)
     return _render_views(shown, audience)

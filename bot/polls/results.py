@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from telegram import Chat
 from telegram.constants import MessageLimit
-from telegram.ext import CallbackContext
 
 from bot.texts import (
     N_,
@@ -28,15 +25,11 @@ from bot.texts import (
     shorten,
     translate,
     translate_plural,
+    votes_in_chats,
 )
 from storage import Store
 from storage.chats import ChatRecord
 from storage.polls import Campaign, OptionCount, PollCounts
-
-Context = CallbackContext[Any, Any, Any, Any]
-RECENTLY_CLOSED = 7 * 86400  # /polls lists campaigns closed this recently
-PUBLIC_CHAT_TYPES = frozenset({Chat.CHANNEL, Chat.GROUP, Chat.SUPERGROUP})
-USAGE = N_("Send /results or /results POLL_ID (the number in /polls).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +50,6 @@ class ChatResult:
     chat_type: str | None = None
     question: str = ""  # as posted in this chat
     language: str | None = None  # the chat's language, None for the bot's default
-    public: bool = False  # anyone can open the chat (it has a @username)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +96,6 @@ class CampaignResult:
         if not isinstance(ids, list | tuple):
             return frozenset()
         return frozenset(f"#{i}" for i in ids if isinstance(i, int))
-
-    @property
-    def is_public(self) -> bool:
-        """Posted in a channel or group, with counts voters can already see there."""
-        posted = any(chat.chat_type in PUBLIC_CHAT_TYPES for chat in self.chats)
-        return posted and not self.hidden
 
     def count_of(self, key: str) -> int:
         return next((o.count for o in self.options if o.key == key), 0)
@@ -189,7 +175,6 @@ def _chat_result(
         chat.type if chat else None,
         poll.poll.question,
         chat.language if chat else None,
-        bool(chat and chat.username and chat.type in PUBLIC_CHAT_TYPES),
     )
 
 
@@ -228,12 +213,11 @@ SHARES_OF_VOTERS = N_("Shares are of voters, and each voter may choose several o
 def voters_text(result: CampaignResult, language: str | None) -> str:
     """ "3 voters", or over several chats "5 votes in 2 chats" (a person counted per chat)."""
     if len(result.chats) > 1:
-        return translate_plural(
-            language,
-            "{n} vote in {chats} chats (a person who voted in several counts once in each)",
-            "{n} votes in {chats} chats (a person who voted in several counts once in each)",
-            result.total_voters,
-            chats=len(result.chats),
+        votes = votes_in_chats(language, result.total_voters, len(result.chats))
+        return (
+            votes
+            + " "
+            + translate(language, N_("(a person who voted in several counts once in each)"))
         )
     return translate_plural(language, "{n} voter", "{n} voters", result.total_voters)
 

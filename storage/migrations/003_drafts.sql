@@ -16,3 +16,11 @@ CREATE TABLE drafts (
 );
 
 ALTER TABLE campaigns ADD COLUMN deleted_at INTEGER;  -- /delete: its messages were deleted
+
+-- What a chat may see (issue 12): a digest to a channel or group covers only that chat's
+-- polls. The items the older, combined digests to those chats kept would be the baseline of
+-- the next one's changes ("-236", "was ..."), showing other chats' counts: forget them (the
+-- next digest to such a chat counts as its first). A chat's scheduled digests follow the
+-- chat's language when they are sent, not the one it had when they were scheduled.
+DELETE FROM digest_items WHERE digest_id IN (SELECT id FROM digests WHERE target_chat < 0);
+UPDATE schedules SET language = NULL WHERE target_chat < 0;

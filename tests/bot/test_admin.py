@@ -134,6 +134,13 @@ async def test_help_shows_an_admin_every_command_with_an_example(bot: BotHarness
     assert "<code>/post moscow-plant-reboot @mychannel</code>" in replies[0]["sandbox"]["html"]
 
 
+async def test_help_in_a_group_lists_no_admin_command(bot: BotHarness) -> None:
+    """Admin output stays private: in a group an admin's /help is the subscribers'."""
+    text = texts(await bot.say(ADMIN, "/help", chat_id=GROUP))
+    assert "/results — " in text
+    assert "Admin commands:" not in text and "/export" not in text and "/audit" not in text
+
+
 async def test_russian_users_get_russian_help_and_replies(bot: BotHarness) -> None:
     (reader,) = await bot.say(READER_RU, "/help")
     (refusal,) = await bot.say(READER_RU, "/channels")

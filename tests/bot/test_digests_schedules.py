@@ -241,3 +241,18 @@ async def test_an_unusable_default_target_is_reported_to_the_admins(
         notice = text_of(bot.messages(ADMIN)[-1])
         assert "The digest target @nosuchchannel in the config" in notice
         assert "chat not found" in notice
+
+
+async def test_a_chats_digest_follows_the_language_it_has_when_it_is_sent(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Issue 12, finding 3: /language after /schedule turns the chat's digests Russian."""
+    clock = ManualClock(HOUR - timedelta(minutes=10))
+    async with digest_bot(sandbox, tmp_path, clock) as bot:
+        await post_poll(bot)
+        await bot.say(ADMIN, '/schedule "0 * * * *" @plantnews UTC')
+        await bot.say(ADMIN, "/language @plantnews ru")
+        clock.set(HOUR + timedelta(seconds=5))
+        (schedule,) = await bot.store.schedules()
+        await run_job(bot, schedule.id)
+        assert any("Дайджест опросов" in text_of(m) for m in bot_posts(bot, PLANTNEWS))

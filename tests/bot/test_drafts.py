@@ -7,13 +7,13 @@ tests). Presses are callback queries through the same pump as every other update
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.polls.campaigns import without_now
+from bot.polls import newpoll
 from bot.polls.preview import moment
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
@@ -245,17 +245,71 @@ async def test_only_the_admin_who_made_it_or_a_bot_admin_may_press(bot: BotHarne
 
 
 @pytest.mark.parametrize(
-    ("body", "expected"),
+    ("body", "options", "now", "description"),
     [
-        ("Q? | a | b | now", ("Q? | a | b |", True)),
-        ("Q? | a | b | multi 2d NOW", ("Q? | a | b | multi 2d", True)),
-        ("Q? | a | Right now", ("Q? | a | Right now", False)),
-        ("Q?\na\nb\nnow", ("Q?\na\nb", True)),
-        ("Q?\na\nRight now", ("Q?\na\nRight now", False)),
-        ("Q? | a | b", ("Q? | a | b", False)),
+        ("Q? | a | b | now", ("a", "b"), True, None),
+        ("Q? | a | b | multi 2d NOW", ("a", "b"), True, None),
+        ("Q? | a | b | сейчас", ("a", "b"), True, None),
+        ("Q? | a | Right now", ("a", "Right now"), False, None),
+        ("Q?\na\nb\nnow", ("a", "b"), True, None),
+        ("Q?\na\nb\nmulti 2d now", ("a", "b"), True, None),  # settings on the last line
+        ("Q?\na\nRight now", ("a", "Right now"), False, None),
+        ("Q? | a | b", ("a", "b"), False, None),
+        ("Q? | a | b | desc=Vote now", ("a", "b"), False, "Vote now"),  # a text, kept whole
+        ('Q? | a | b | desc="Vote" now', ("a", "b"), True, "Vote"),
     ],
 )
-def test_a_trailing_now_is_read_before_the_newpoll_syntax(
-    body: str, expected: tuple[str, bool]
+def test_now_is_a_setting_of_the_newpoll_syntax(
+    body: str, options: tuple[str, ...], now: bool, description: str | None
 ) -> None:
-    assert without_now(body) == expected
+    request = newpoll.parse(body, UTC)
+    assert request.problems == ()
+    assert (request.spec.options, request.now, request.spec.description) == (
+        options,
+        now,
+        description,
+    )
+
+
+async def test_a_chat_no_longer_a_target_at_the_press_gets_nothing(bot: BotHarness) -> None:
+    """The chats are checked again when Publish is pressed: a group forgotten after the
+    preview gets no poll, the admin is told why, and the draft waits (Cancel still works)."""
+    await bot.say(ADMIN, f"/approve {GROUP}")
+    shown = await bot.say(ADMIN, f"/newpoll Q? | a | b | {GROUP}")
+    await bot.say(ADMIN, f"/forget {GROUP}")
+
+    press(bot, ADMIN, shown[-1], "Publish")
+    await bot.drain()
+
+    assert channel_messages(bot) == [] and bot.world.calls("sendPoll") == []
+    assert "Nothing was published" in bot.bot_messages(ADMIN)[-1]["text"]
+    assert await bot.store.latest_campaign() is None
+    assert set(buttons(current(bot, shown[-1]))) == {"Publish", "Cancel"}
+
+
+async def test_a_close_date_passed_at_the_press_creates_nothing(
+    bot: BotHarness, clock: ManualClock
+) -> None:
+    closes = (clock.utc() + timedelta(hours=2)).replace(microsecond=0).isoformat()
+    shown = await bot.say(ADMIN, f"/newpoll Q? | a | b | close={closes} @plantnews")
+    assert "Poll: Q?" in "\n".join(m["text"] for m in shown)
+    clock.advance(3 * 3600)  # the admin pressed Publish three hours later
+
+    press(bot, ADMIN, shown[-1], "Publish")
+    await bot.drain()
+
+    assert channel_messages(bot) == []
+    assert await bot.store.latest_campaign() is None  # no empty campaign in /polls
+    assert "close date has already passed" in bot.bot_messages(ADMIN)[-1]["text"]
+
+
+async def test_a_press_is_answered_before_the_publishing_even_if_it_fails(
+    bot: BotHarness,
+) -> None:
+    shown = await bot.say(ADMIN, f"/post {SEED} @plantnews")
+    bot.world.fault("500", method="sendMessage", chat_id=ADMIN, times=1)  # the report fails
+    press(bot, ADMIN, shown[-1], "Publish")
+    await bot.drain()
+
+    (answer,) = bot.world.callback_answers()
+    assert "is being published" in answer["text"]
