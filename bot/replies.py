@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import NetworkError
 from telegram.ext import CallbackContext
 
 from bot.services import services
@@ -107,8 +107,8 @@ async def send_once(
     attempts = await store.open_intent(str(key), key.chat_id, poll)
     try:
         message = await send()
-    except TelegramError as exc:
-        if not isinstance(exc, NetworkError):  # refused (400, 403, 429...): nothing arrived
+    except Exception as exc:
+        if not isinstance(exc, NetworkError):  # refused (400, 403, a Refusal...): not sent
             await store.close_intent(str(key))
         raise  # a timeout, a 5xx, a lost connection: it may have arrived, the intent stays
     await store.record_sent(str(key), key.chat_id, message.message_id)
