@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
+RESUME_WITHIN = timedelta(days=1)  # a digest interrupted longer ago is not finished any more
 BAD_DEFAULT_TARGET = N_(
     "The digest target {target} in the config ([digest] target) cannot be used: {reason}. "
     "Scheduled digests keep their previous target until it is fixed."
@@ -77,14 +78,21 @@ async def run_due_digest(context: Context) -> None:
 
 
 async def catch_up(context: Context, now: datetime) -> int:
-    """At start: send each schedule's latest digest missed by less than the grace time."""
+    """At start, per schedule: send its latest digest missed by less than the grace time,
+    or else finish the latest one a crash interrupted (claimed in the last day and never
+    marked sent: owed, so sent even if late); older unsent claims are dropped for it."""
     svc = services(context)
     sent = 0
+    since = timestamp(now - RESUME_WITHIN)
     for schedule in await svc.store.schedules():
-        due = _missed(schedule, now, _grace(svc))
-        if due is not None:
-            claimed, _ = await send_digest(context, await _request(svc, schedule, due, now))
-            sent += claimed
+        unsent = await svc.store.unsent_digests(schedule.id, claimed_since=since)
+        missed = _missed(schedule, now, _grace(svc))
+        due = missed or (datetime.fromtimestamp(unsent[-1], UTC) if unsent else None)
+        if due is None:
+            continue
+        await svc.store.drop_unsent_digests(schedule.id, due_before=timestamp(due))
+        claimed, _ = await send_digest(context, await _request(svc, schedule, due, now))
+        sent += claimed
     return sent
 
 

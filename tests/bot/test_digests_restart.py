@@ -1,4 +1,5 @@
-"""Digests across restarts: a missed digest is sent once at start, never twice, never late."""
+"""Digests across restarts: a missed digest is sent once at start, never twice, never late;
+one a crash interrupted is finished (at least once, never lost)."""
 
 from __future__ import annotations
 
@@ -82,9 +83,36 @@ class Crash(BaseException):
     """The process dies (after the claim was committed, before anything was sent)."""
 
 
-async def test_a_digest_claimed_before_a_crash_is_not_sent_again(
+async def test_a_digest_claimed_before_a_crash_is_finished_at_the_restart(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 13: a digest claimed, then lost in a crash, is sent at the next start, even
+    later than the grace time (it was claimed: it is owed), and then never again."""
+    await set_up(sandbox, tmp_path, f'/schedule "0 {HOUR.hour} * * *" @plantnews UTC')
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(digest_compose, "compose", crash)
+        with pytest.raises(Crash):
+            async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=5))):
+                pass
+    three_hours_later = ManualClock(HOUR + timedelta(hours=3))
+    async with digest_bot(sandbox, tmp_path, three_hours_later) as bot:
+        (finished,) = bot_posts(bot, PLANTNEWS)
+        assert HOUR.strftime("%Y-%m-%d %H:%M UTC") in text_of(finished)
+        (digest,) = await bot.store.digests()
+        assert (digest.due_at, digest.sent_at is not None) == (DUE, True)
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(hours=4))) as bot:
+        assert len(bot_posts(bot, PLANTNEWS)) == 1  # finished once: not sent again
+
+
+async def test_an_interrupted_digest_gives_way_to_a_newer_one_of_its_schedule(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hourly digests: the 12:00 one is lost in a crash, the bot is back at 13:10. One
+    digest goes out, 13:00's, not both."""
     await set_up(sandbox, tmp_path)
 
     async def crash(*args: object, **kwargs: object) -> None:
@@ -95,10 +123,32 @@ async def test_a_digest_claimed_before_a_crash_is_not_sent_again(
         with pytest.raises(Crash):
             async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=5))):
                 pass
+    later = ManualClock(HOUR + timedelta(hours=1, minutes=10))
+    async with digest_bot(sandbox, tmp_path, later) as bot:
+        (sent,) = bot_posts(bot, PLANTNEWS)
+        assert (HOUR + timedelta(hours=1)).strftime("%H:%M UTC") in text_of(sent)
+        assert [d.due_at for d in await bot.store.digests()] == [DUE + 3600]
+
+
+async def test_a_digest_sent_but_not_marked_is_marked_without_sending_it_again(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after the digest's messages went out (and are in the ledger) but
+    before the digest is marked sent: the restart marks it, and sends nothing twice."""
+    await set_up(sandbox, tmp_path)
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr("storage.digests.DigestsMixin.mark_digest_sent", crash)
+        with pytest.raises(Crash):
+            async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=5))):
+                pass
     async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=6))) as bot:
-        assert bot_posts(bot, PLANTNEWS) == []
+        assert len(bot_posts(bot, PLANTNEWS)) == 1
         (digest,) = await bot.store.digests()
-        assert (digest.due_at, digest.sent_at) == (DUE, None)
+        assert digest.sent_at is not None
 
 
 @pytest.mark.parametrize(("grace", "sent"), [(120, 0), (240, 1), (0, 0)])
