@@ -28,7 +28,8 @@ HASH_KEY_ENV = "POLLBOT_HASH_KEY"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{3,}$")
 USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public chat's @username
-_CHAT_ID_RE = re.compile(r"^-\d{1,19}$")  # a channel or group id (private ones are positive)
+_CHAT_ID_RE = re.compile(r"^-[0-9]{4,19}$")  # a channel or group id (private ones are positive)
+SMALLEST_CHAT_ID = -1000  # the ids of groups and channels are this or below
 # Telegram's ids are signed 64-bit integers (SQLite's INTEGER too): beyond, no chat exists.
 MAX_ID = 2**63 - 1
 _PLACEHOLDER_TOKENS = {"123456:ABC"}
@@ -147,14 +148,14 @@ def mask_token(token: str) -> str:
 
 
 def is_chat_ref(value: str | int) -> bool:
-    """``@username`` or the id (an int, or its text) of a channel or group, never of a
-    private chat: those ids are positive."""
+    """``@username`` or the id (an int, or its text) of a channel or group: from -1000
+    down, within 64 bits (a private chat's id is positive; "-5" is no chat)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return -MAX_ID <= value < 0
+        return -MAX_ID <= value <= SMALLEST_CHAT_ID
     if _CHAT_ID_RE.match(value):
-        return int(value) >= -MAX_ID
+        return -MAX_ID <= int(value) <= SMALLEST_CHAT_ID
     return bool(USERNAME_RE.match(value))
 
 

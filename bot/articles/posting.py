@@ -34,7 +34,7 @@ from bot.polls import campaigns as polls
 from bot.polls import preview
 from bot.replies import SendKey, already_sent, reply_key, reply_once, reply_parts, send_once
 from bot.services import Services, of_app, services
-from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
+from bot.texts import ECHO_CHARS, N_, Gettext, bold, escape, gettext_for, link, shorten, translate
 
 log = logging.getLogger(__name__)
 
@@ -204,11 +204,11 @@ def _post_problem(svc: Services, words: Sequence[str], lang: str | None) -> str 
         )
     if svc.library.get(words[0]) is None:
         return _("There is no article {id}. The articles: {ids}").format(
-            id=words[0], ids=article_view.article_ids(svc.library)
+            id=shorten(words[0], ECHO_CHARS), ids=article_view.article_ids(svc.library)
         )
     if len(words) > 1:
         return _("I did not understand {words}: name channels as @username or -100… ids.").format(
-            words=" ".join(words[1:])
+            words=shorten(" ".join(words[1:]), ECHO_CHARS)
         )
     return None
 

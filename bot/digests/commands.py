@@ -26,6 +26,7 @@ from bot.digests.compose import DigestRequest, send_digest, timestamp
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, Problem, Refusal, escape, gettext_for, normalize_language
+from bot.validation import parse_number
 from storage.digests import Schedule
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,8 @@ async def add_schedule(update: Update, context: Context) -> None:
         where = await _destination(update, context, [request.ref] if request.ref else [])
     except Refusal as exc:
         await svc.store.audit(user.id, "schedule", result="refused", detail=text[:200])
-        await reply_once(update, context, exc.render(user.language_code), what="schedule")
+        text = escape(exc.render(user.language_code))  # it quotes what the admin typed
+        await reply_once(update, context, text, what="schedule")
         return
     schedule, created = await svc.store.add_schedule(
         request.cron, zone, where.chat_id, at=timestamp(now), target_name=where.name,
@@ -296,10 +298,10 @@ async def remove_schedule(update: Update, context: Context) -> None:
     svc = services(context)
     _ = gettext_for(user.language_code)
     args = context.args or []
-    number = args[0].lstrip("#") if len(args) == 1 else ""
-    schedule = await svc.store.schedule(int(number)) if number.isdecimal() else None
+    number = parse_number(args[0], marks="#") if len(args) == 1 else None
+    schedule = await svc.store.schedule(number) if number is not None else None
     if schedule is None or schedule.is_default:
-        if not number.isdecimal():
+        if number is None:
             problem = UNSCHEDULE_USAGE
         else:
             problem = DEFAULT_SCHEDULE if schedule else NO_SUCH_SCHEDULE
@@ -334,7 +336,8 @@ async def digest_now(update: Update, context: Context) -> None:
         where = await _destination(update, context, refs)
     except Refusal as exc:
         await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
-        await reply_once(update, context, exc.render(user.language_code), what="digest-reply")
+        text = escape(exc.render(user.language_code))
+        await reply_once(update, context, text, what="digest-reply")
         return
     now = svc.clock.utc()
     request = DigestRequest(
