@@ -34,8 +34,9 @@ from storage.lock import lock_database
 
 log = logging.getLogger(__name__)
 
-# A 429 is retried after its retry_after, never dropped (AIORateLimiter's default is 0).
-# The limits themselves are paced by bot/flood.py, a private chat's included.
+# A 429 is retried after its retry_after (AIORateLimiter's default is no retry), up to
+# this many times; then the send fails and the admin's report names the chat. The limits
+# themselves are paced by bot/flood.py, a private chat's included.
 RATE_LIMIT_RETRIES = 5
 DAY = 24 * 3600  # seconds; also the interval of the pruning job
 
