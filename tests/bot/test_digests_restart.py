@@ -3,6 +3,8 @@ one a crash interrupted is finished (at least once, never lost)."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -187,3 +189,66 @@ async def test_a_schedule_whose_zone_is_gone_does_not_stop_the_bot(
         assert [job.name for job in bot.application.job_queue.jobs()].count("digest:1") == 1
         (listing,) = await bot.say(ADMIN, "/schedules")
         assert "Mars/Olympus_Mons" in text_of(listing)
+
+
+# Every step of sending a digest, in order; a crash is injected after one of them (a write
+# done, or a message that reached Telegram whose answer was lost), then the bot restarts.
+STEPS = (
+    ("storage.digests.DigestsMixin.claim_digest", False),
+    ("storage.digests.DigestsMixin.record_digest_items", False),
+    ("storage.outbox.OutboxMixin.open_intent", False),
+    ("telegram.Bot.send_photo", True),
+    ("telegram.Bot.send_message", True),
+    ("storage.store.Store.record_sent", False),
+    ("storage.digests.DigestsMixin.mark_digest_sent", False),
+)
+
+
+@pytest.mark.parametrize("crash_at", range(1, 9))
+async def test_a_crash_after_any_step_of_a_digest_never_loses_it(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_at: int
+) -> None:
+    """Issue 13 (the in-process form of "SIGKILL around a digest's minute": the bot's due
+    minute is its own clock, which only an in-process bot lets a test move): the digest
+    dies after its ``crash_at``-th step; after the restart it has been sent (at least
+    once, at most one message repeated), it is marked sent, and it is not sent again."""
+    await set_up(sandbox, tmp_path, f'/schedule "0 {HOUR.hour} * * *" @plantnews UTC')
+    done = 0
+
+    def crashing(target: str) -> object:
+        module, _, name = target.rpartition(".")
+        owner = _resolve(module)
+        original = getattr(owner, name)
+
+        async def step(*args: object, **kwargs: object) -> object:
+            nonlocal done
+            result = await original(*args, **kwargs)
+            done += 1
+            if done == crash_at:
+                raise Crash
+            return result
+
+        return step
+
+    with monkeypatch.context() as patch:
+        for target, _sends in STEPS:
+            module, _, name = target.rpartition(".")
+            patch.setattr(_resolve(module), name, crashing(target))
+        with contextlib.suppress(Crash):
+            async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=1))):
+                pass
+    crashed = done >= crash_at
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=2))) as bot:
+        sent = bot_posts(bot, PLANTNEWS)
+        assert 1 <= len(sent) <= 1 + crashed  # at least once; one repeat for the crash at most
+        assert any(HOUR.strftime("%H:%M UTC") in text_of(m) for m in sent)
+        (digest,) = await bot.store.digests()
+        assert digest.sent_at is not None
+    async with digest_bot(sandbox, tmp_path, ManualClock(HOUR + timedelta(minutes=3))) as bot:
+        assert len(bot_posts(bot, PLANTNEWS)) == len(sent)
+
+
+def _resolve(dotted: str) -> object:
+    """The class a dotted name ends with (``storage.digests.DigestsMixin``)."""
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
