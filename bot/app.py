@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from telegram import Chat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
@@ -23,7 +23,7 @@ from bot.config import Config
 from bot.feature import PTBApplication, all_commands
 from bot.flood import PRIVATE_CHAT_INTERVAL, PacedRateLimiter
 from bot.logs import protect
-from bot.pump import RawUpdatesBot, UpdatePump, report_handler_error
+from bot.pump import Backoff, RawUpdatesBot, UpdatePump, report_handler_error, sleep_unless_stopped
 from bot.replies import send_once
 from bot.services import Services, install, services
 from bot.texts import translate
@@ -34,8 +34,9 @@ from storage.lock import lock_database
 
 log = logging.getLogger(__name__)
 
-# A 429 is retried after its retry_after, never dropped (AIORateLimiter's default is 0).
-# The limits themselves are paced by bot/flood.py, a private chat's included.
+# A 429 is retried after its retry_after (AIORateLimiter's default is no retry), up to
+# this many times; then the send fails and the admin's report names the chat. The limits
+# themselves are paced by bot/flood.py, a private chat's included.
 RATE_LIMIT_RETRIES = 5
 DAY = 24 * 3600  # seconds; also the interval of the pruning job
 
@@ -165,6 +166,33 @@ async def prune_job(context: Any) -> None:
     await prune(services(context))
 
 
+class StoppedBeforeStart(Exception):
+    """Stop was asked while the Bot API could not be reached yet: nothing ran."""
+
+
+async def connect(application: PTBApplication, stop: asyncio.Event | None) -> None:
+    """Initialise the application (getMe), retrying with backoff while the Bot API cannot
+    be reached (a closed port, DNS, a 5xx, a 429): a network outage at start is waited out,
+    not fatal. A rejected token (InvalidToken) is raised at once; StoppedBeforeStart when
+    ``stop`` is set meanwhile."""
+    backoff = Backoff(cap=60.0)
+    while True:
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except (NetworkError, RetryAfter) as exc:
+            delay = backoff.next(exc)
+            log.warning("the Bot API cannot be reached (%s); retrying in %.1f s", exc, delay)
+        if stop is None:
+            await asyncio.sleep(delay)
+        else:
+            await sleep_unless_stopped(delay, stop)
+            if stop.is_set():
+                raise StoppedBeforeStart
+
+
 async def caught_up(application: PTBApplication) -> None:
     """Every feature's on_caught_up: the updates waiting at start are applied."""
     for feature in FEATURES:
@@ -174,15 +202,20 @@ async def caught_up(application: PTBApplication) -> None:
 
 @asynccontextmanager
 async def running(
-    application: PTBApplication, config: Config, *, clock: Clock | None = None
+    application: PTBApplication,
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
 ) -> AsyncIterator[Services]:
     """Initialise the application and services, and shut everything down on every exit.
 
-    What post_init would do happens here: the store opens (with ``clock``, the system's
-    unless given), the services go into bot_data, old rows are pruned (then daily) and each
-    feature's on_startup runs; the store closes on the way out, whatever failed.
+    What post_init would do happens here: the application connects (``connect``), the
+    store opens (with ``clock``, the system's unless given), the services go into bot_data,
+    old rows are pruned (then daily) and each feature's on_startup runs; the store closes
+    on the way out, whatever failed.
     """
-    await application.initialize()
+    await connect(application, stop)
     try:
         async with await Store.open(config.storage.path, clock=clock) as store:
             services = Services(config=config, store=store, commands=COMMANDS)
@@ -218,23 +251,33 @@ async def run(config: Config, stop: asyncio.Event) -> None:
 
 async def _run_locked(config: Config, stop: asyncio.Event) -> None:
     application = build_application(config)
-    async with running(application, config) as services:
-        me = application.bot.bot
-        log.info("pollbot started as @%s (id %s)", me.username, me.id)
-        pump = UpdatePump(
-            application,
-            services.store,
-            timeout=config.telegram.poll_timeout,
-            on_caught_up=functools.partial(caught_up, application),
-        )
-        if config.telegram.mode == "webhook":
-            await serve_webhook(pump, config, stop)
-        else:
-            await application.bot.delete_webhook()
-            await pump.run(stop)
-        log.info(
-            "pollbot stopped: %d updates in %d batches, %d quarantined",
-            pump.stats.updates,
-            pump.stats.batches,
-            pump.stats.dead_letters,
-        )
+    try:
+        async with running(application, config, stop=stop) as services:
+            await _serve(application, config, services, stop)
+    except StoppedBeforeStart:
+        log.info("pollbot stopped before the Bot API could be reached")
+
+
+async def _serve(
+    application: PTBApplication, config: Config, services: Services, stop: asyncio.Event
+) -> None:
+    """Run the pump (long polling, or behind the webhook server) until ``stop``."""
+    me = application.bot.bot
+    log.info("pollbot started as @%s (id %s)", me.username, me.id)
+    pump = UpdatePump(
+        application,
+        services.store,
+        timeout=config.telegram.poll_timeout,
+        on_caught_up=functools.partial(caught_up, application),
+    )
+    if config.telegram.mode == "webhook":
+        await serve_webhook(pump, config, stop)
+    else:
+        await application.bot.delete_webhook()
+        await pump.run(stop)
+    log.info(
+        "pollbot stopped: %d updates in %d batches, %d quarantined",
+        pump.stats.updates,
+        pump.stats.batches,
+        pump.stats.dead_letters,
+    )

@@ -1,7 +1,8 @@
 """The ``pollbot`` command line: argument parsing only; the work is done elsewhere.
 
-Every mistake is one line on stderr, never a traceback: usage errors exit with 2, a
-command that cannot do its work (no database, a database in use...) with 1. Commands
+Every mistake is one line on stderr, never a traceback, never the token: usage errors exit
+with 2, a command that cannot do its work (no database, a database in use...) with 1, a
+token Telegram rejects with 78. Commands
 import what they need when they run: ``pollbot run`` never loads the demo's sandbox.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, NoReturn
 
 from bot.config import Config, ConfigError, describe
 from bot.demo import sandbox_cli
-from bot.logs import setup_logging
+from bot.logs import protect, redact, setup_logging
 from storage import StorageError, Store
 from storage.store import DeadLetter
 
@@ -39,16 +40,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"pollbot: config error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"config error: {exc}", 2)
     except UsageError as exc:
         print(f"pollbot {args.command}: {exc}", file=sys.stderr)
         return 2
     except StorageError as exc:
-        print(f"pollbot: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from telegram.error import InvalidToken  # imported only when a command failed
+
+        if isinstance(exc, InvalidToken):
+            return _fail(TOKEN_REJECTED, EXIT_TOKEN_REJECTED)
+        # A bug or an outage nobody foresaw: the traceback to the log (redacted), one line.
+        log.critical("pollbot %s failed", args.command, exc_info=True)
+        return _fail(f"{args.command} failed: {type(exc).__name__}: {exc}", 1)
+
+
+# A rejected token exits with EX_CONFIG: systemd's RestartPreventExitStatus=78 keeps a
+# service from restarting forever with a token that will never work.
+EXIT_TOKEN_REJECTED = 78
+TOKEN_REJECTED = (
+    "the token was rejected by Telegram: check [telegram] token or POLLBOT_TOKEN "
+    "(a new one comes from @BotFather)"
+)
+
+
+def _fail(message: str, status: int) -> int:
+    """One line on stderr, with every protected secret (the token) masked."""
+    first = message.splitlines()[0] if message else ""
+    print(f"pollbot: {redact(first)}", file=sys.stderr)
+    return status
+
+
+def _config(path: Path) -> Config:
+    """Read the config and protect its token at once: from here on, no log line, error or
+    message this process prints can show it."""
+    config = Config.from_toml(path)
+    protect(config.telegram.token)
+    return config
 
 
 class UsageError(Exception):
@@ -167,7 +198,7 @@ def _export(args: argparse.Namespace) -> int:
     out: Path | None = args.out
     if out is not None:
         _check_writable_file(out)
-    config = Config.from_toml(args.config)
+    config = _config(args.config)
     from bot.polls.export import export_to
 
     return asyncio.run(export_to(config, args.campaign, out))
@@ -186,7 +217,7 @@ def _check_config(args: argparse.Namespace) -> int:
     the articles feature loads them); content mistakes, which ``run`` only logs, fail too."""
     from bot.articles.content import Library
 
-    config = Config.from_toml(args.path)
+    config = _config(args.path)
     library = Library.load(config.bot.content_dir)
     for error in library.errors:
         print(f"pollbot: content error: {error}", file=sys.stderr)
@@ -209,14 +240,14 @@ def _backup(args: argparse.Namespace) -> int:
     from storage.backup import backup
 
     _check_writable_file(args.path)
-    config = Config.from_toml(args.config)
+    config = _config(args.config)
     result = asyncio.run(backup(config.storage.path, args.path))
     print(f"backup written to {result.path} ({result.size} bytes, schema {result.schema_version})")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = Config.from_toml(args.config)
+    config = _config(args.config)
     setup_logging(args.log_level)
     from bot.app import run  # takes the database's lock before anything else
 
@@ -242,7 +273,7 @@ def _request_stop(stop: asyncio.Event, signum: int) -> None:
 
 
 def _dead_letters_list(args: argparse.Namespace) -> int:
-    letters = asyncio.run(_read_letters(Config.from_toml(args.config), args.limit))
+    letters = asyncio.run(_read_letters(_config(args.config), args.limit))
     if not letters:
         print("no dead letters")
     for letter in letters:
@@ -255,7 +286,7 @@ def _dead_letters_list(args: argparse.Namespace) -> int:
 
 
 def _dead_letters_show(args: argparse.Namespace) -> int:
-    config = Config.from_toml(args.config)
+    config = _config(args.config)
     letter = asyncio.run(_read_letter(config, args.id))
     update = "-" if letter.update_id is None else str(letter.update_id)
     print(f"dead letter #{letter.id}: update {update}, {_when(letter.created_at)}")
@@ -267,7 +298,7 @@ def _dead_letters_show(args: argparse.Namespace) -> int:
 
 
 def _dead_letters_drop(args: argparse.Namespace) -> int:
-    config = Config.from_toml(args.config)
+    config = _config(args.config)
     asyncio.run(_drop_letter(config, args.id))
     print(f"dead letter #{args.id} dropped")
     return 0
@@ -279,7 +310,7 @@ def _dead_letters_replay(args: argparse.Namespace) -> int:
 
     from storage.lock import lock_database
 
-    config = Config.from_toml(args.config)
+    config = _config(args.config)
     lock = lock_database(config.storage.path)
     try:
         asyncio.run(_read_letter(config, args.id))  # no bot is started for a wrong id

@@ -28,7 +28,10 @@ HASH_KEY_ENV = "POLLBOT_HASH_KEY"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{3,}$")
 USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public chat's @username
-_CHAT_ID_RE = re.compile(r"^-\d{1,20}$")  # a channel or group id (private ones are positive)
+_CHAT_ID_RE = re.compile(r"^-[0-9]{4,19}$")  # a channel or group id (private ones are positive)
+SMALLEST_CHAT_ID = -1000  # the ids of groups and channels are this or below
+# Telegram's ids are signed 64-bit integers (SQLite's INTEGER too): beyond, no chat exists.
+MAX_ID = 2**63 - 1
 _PLACEHOLDER_TOKENS = {"123456:ABC"}
 # The articles pollbot ships with (package data): [bot] content_dir when it is left out.
 SHIPPED_CONTENT_DIR = Path(__file__).parent / "articles" / "seed"
@@ -69,7 +72,7 @@ class StorageConfig(_Section, frozen=True):
 
 
 class BotConfig(_Section, frozen=True):
-    admins: tuple[Annotated[int, msgspec.Meta(gt=0)], ...]
+    admins: tuple[Annotated[int, msgspec.Meta(gt=0, le=MAX_ID)], ...]
     channels: tuple[int | str, ...] = ()
     language: str = "en"
     timezone: str = "UTC"
@@ -145,13 +148,15 @@ def mask_token(token: str) -> str:
 
 
 def is_chat_ref(value: str | int) -> bool:
-    """``@username`` or the id (an int, or its text) of a channel or group, never of a
-    private chat: those ids are positive."""
+    """``@username`` or the id (an int, or its text) of a channel or group: from -1000
+    down, within 64 bits (a private chat's id is positive; "-5" is no chat)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return value < 0
-    return bool(USERNAME_RE.match(value) or _CHAT_ID_RE.match(value))
+        return -MAX_ID <= value <= SMALLEST_CHAT_ID
+    if _CHAT_ID_RE.match(value):
+        return -MAX_ID <= int(value) <= SMALLEST_CHAT_ID
+    return bool(USERNAME_RE.match(value))
 
 
 def _path_hook(kind: type, value: Any) -> Any:
@@ -223,6 +228,16 @@ def _storage(section: StorageConfig, base_dir: Path) -> StorageConfig:
     _check(path.name != "", "storage.path", "must name a file")
     _check(not path.is_dir(), "storage.path", f"{path} is a directory, not a database file")
     _check(path.parent.is_dir(), "storage.path", f"directory {path.parent} does not exist")
+    _check(
+        not path.exists() or path.is_file(),
+        "storage.path",
+        f"{path} is not a regular file: name a database file",
+    )
+    _check(
+        os.access(path if path.exists() else path.parent, os.W_OK),
+        "storage.path",
+        f"{path if path.exists() else path.parent} is not writable by this user",
+    )
     # Telegram may deliver an update again for 24 hours: the ledger must outlive that.
     days = section.keep_days
     _check(days >= 1, "storage.keep_days", f"must be at least 1 (a day), got {days}")

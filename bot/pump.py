@@ -117,7 +117,7 @@ class UpdatePump:
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle batches until ``stop`` is set; the batch in hand always commits."""
         offset = await self.store.offset()
-        backoff = _Backoff()
+        backoff = Backoff()
         while not stop.is_set():
             try:
                 raw = await _unless_stopped(self._fetch(offset), stop)
@@ -126,7 +126,7 @@ class UpdatePump:
             except TelegramError as exc:  # network errors, 5xx, 429, 409 conflict
                 delay = backoff.next(exc)
                 log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
-                await _sleep_unless_stopped(delay, stop)
+                await sleep_unless_stopped(delay, stop)
                 continue
             if raw is None:
                 break
@@ -143,7 +143,7 @@ class UpdatePump:
 
     async def process_batch(self, raw_updates: Sequence[dict[str, Any]]) -> int | None:
         """Handle a batch and commit it with the next offset; return that offset."""
-        ids = [_update_id(raw) for raw in raw_updates]
+        ids = [raw_update_id(raw) for raw in raw_updates]
         known = [i for i in ids if i is not None]
         next_offset = max(known) + 1 if known else None
         async with self.store.batch():
@@ -156,12 +156,20 @@ class UpdatePump:
         return next_offset
 
     async def process_delivered(self, raw: dict[str, Any]) -> bool:
-        """Handle one webhook update and commit it; False for a re-delivered one."""
-        update_id = _update_id(raw)
+        """Handle one webhook update and commit it; False for one handled before.
+
+        The "handled" mark is written last, so it commits with the update's last write: a
+        send checkpoints what came before it, and a delivery cut short after a checkpoint
+        (the process died) is not marked. Telegram delivers it again, and it is handled
+        again like a re-fetched batch of long polling: the ledger skips what went out.
+        """
+        update_id = raw_update_id(raw)
         async with self.store.batch():
-            if update_id is not None and not await self.store.claim_webhook_update(update_id):
+            if update_id is not None and await self.store.webhook_update_handled(update_id):
                 return False
             await self._process_one(raw, update_id)
+            if update_id is not None:
+                await self.store.mark_webhook_update(update_id)
         self.stats.batches += 1
         self.stats.updates += 1
         return True
@@ -229,7 +237,7 @@ class _HandlerFailed(Exception):
         self.error = error
 
 
-class _Backoff:
+class Backoff:
     """Exponential backoff with jitter for getUpdates failures; honours retry_after."""
 
     def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
@@ -250,9 +258,15 @@ class _Backoff:
         self.current = self.first
 
 
-def _update_id(raw: Any) -> int | None:
+MAX_UPDATE_ID = 2**63 - 1  # SQLite's INTEGER; Telegram's ids are far below
+
+
+def raw_update_id(raw: Any) -> int | None:
+    """The update's id, if it has one a database can hold (a positive 64-bit integer)."""
     value = raw.get("update_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if 0 <= value <= MAX_UPDATE_ID else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -280,6 +294,6 @@ async def _unless_stopped(coroutine: Any, stop: asyncio.Event) -> list[dict[str,
     return None
 
 
-async def _sleep_unless_stopped(delay: float, stop: asyncio.Event) -> None:
+async def sleep_unless_stopped(delay: float, stop: asyncio.Event) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=delay)

@@ -1,23 +1,30 @@
-"""The one way pollbot sends a message: ledger key -> send -> record.
+"""The one way pollbot sends a message: ledger key -> intent -> send -> record.
 
-Every message is recorded in the ``sent`` ledger under a ``SendKey`` (who asked, what, in
-which chat, which part). When the pump handles an update again (its batch was fetched again
-after a crash), ``send_once`` finds the key and sends nothing. Recording a send commits the
-batch so far (``Store.record_sent`` checkpoints), so the record is durable before anything
-else happens. Also here: packing text into Telegram-sized messages.
+Every message's intent is committed to the outbox before it is sent, and the message is
+recorded in the ``sent`` ledger under a ``SendKey`` (who asked, what, in which chat, which
+part). When the pump handles an update again (its batch was fetched again after a crash),
+``send_once`` finds the key and sends nothing; an intent without a record is sent again
+(at most one repeat per crash, and the caller hears of it). Opening an intent and recording
+a send each commit the batch so far (checkpoints), so both are durable before anything else
+happens. Also here: packing text into Telegram-sized messages.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
+from telegram.error import NetworkError
 from telegram.ext import CallbackContext
 
 from bot.services import services
 from bot.split import pack
+from storage.outbox import PollIntent
+
+log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
 
@@ -64,6 +71,7 @@ class Sent:
 
     message_id: int | None
     message: Message | None = None
+    repeated: bool = False  # sent again after a crash: an earlier request may have arrived
 
     @property
     def now(self) -> bool:
@@ -72,13 +80,22 @@ class Sent:
 
 
 async def send_once(
-    context: Context, key: SendKey | None, send: Callable[[], Awaitable[Message]]
+    context: Context,
+    key: SendKey | None,
+    send: Callable[[], Awaitable[Message]],
+    *,
+    poll: PollIntent | None = None,
 ) -> Sent:
     """Send with ``send`` unless the ledger has ``key``, then record it under ``key``.
 
-    ``send`` may also write what must become durable together with the record (a poll's
-    row): the record's commit takes it along. Telegram's errors reach the caller, and
-    nothing is recorded then. ``key`` None sends without the ledger: the caller says why.
+    The intent (the outbox) is committed before the request goes out and the result (the
+    ledger) right after it comes back: a crash in between, one round trip, makes the next
+    attempt send it again, and ``Sent.repeated`` says so, for the caller to tell the admin.
+    ``poll`` (a sendPoll) lets a poll that arrived unrecorded be adopted into its campaign
+    when Telegram reports it (storage/outbox.py). ``send`` may also write what must become
+    durable with the record (a poll's row). Telegram's errors reach the caller, and the
+    intent stays open: a timed-out poll may still be adopted. ``key`` None sends without the
+    ledger: the caller says why.
     """
     if key is None:
         message = await send()
@@ -87,9 +104,17 @@ async def send_once(
     done = await store.sent(str(key))
     if done is not None:
         return Sent(done.message_id)
-    message = await send()
+    attempts = await store.open_intent(str(key), key.chat_id, poll)
+    try:
+        message = await send()
+    except Exception as exc:
+        if not isinstance(exc, NetworkError):  # refused (400, 403, a Refusal...): not sent
+            await store.close_intent(str(key))
+        raise  # a timeout, a 5xx, a lost connection: it may have arrived, the intent stays
     await store.record_sent(str(key), key.chat_id, message.message_id)
-    return Sent(message.message_id, message)
+    if attempts > 1:
+        log.warning("%s was sent again after a restart: it may show twice", key)
+    return Sent(message.message_id, message, repeated=attempts > 1)
 
 
 async def already_sent(context: Context, key: SendKey) -> bool:

@@ -23,6 +23,7 @@ DEFAULT_LANGUAGE = "en"
 SUPPORTED_LANGUAGES = ("en", "ru")
 
 Gettext = Callable[[str], str]
+ECHO_CHARS = 200  # what an answer quotes of the user's input, at most
 Ngettext = Callable[[str, str, int], str]
 
 
@@ -82,7 +83,13 @@ class Problem:
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, language: str | None) -> str:
-        return translate(language, self.message, **self.params)
+        """The message in ``language``; a text param (often what the user typed) is cut to
+        ECHO_CHARS, so that no answer outgrows a message because of what it quotes."""
+        params = {
+            key: shorten(value, ECHO_CHARS) if isinstance(value, str) else value
+            for key, value in self.params.items()
+        }
+        return translate(language, self.message, **params)
 
 
 class Refusal(Exception):

@@ -1,4 +1,5 @@
-"""Reading input files: msgspec checks the shape, one error type says what is wrong.
+"""Reading input: msgspec checks the shape of files, one error type says what is wrong,
+and one parser reads the numbers typed in commands (``parse_number``).
 
 Config files, article files and the ``[poll]`` tables in them are parsed with tomllib and
 converted with ``shaped`` into ``msgspec.Struct`` types that forbid unknown keys. A value
@@ -17,6 +18,8 @@ from typing import Any, TypeVar
 import msgspec
 
 T = TypeVar("T")
+MAX_NUMBER = 2**63 - 1  # a signed 64-bit integer: what Telegram's ids and SQLite hold
+_NUMBER = re.compile(r"[0-9]{1,19}")  # ASCII digits only: not "²", "①" or "٣"
 
 _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+|\.\.\.)\]")
@@ -34,6 +37,17 @@ _TYPE_NAMES = {
     "date": "a date",
     "time": "a time of day",
 }
+
+
+def parse_number(text: str, *, marks: str = "") -> int | None:
+    """A whole number typed in a command (an id, a count): ASCII digits only, within a
+    signed 64-bit integer; ``marks`` may lead it ("#12"). None for anything else, so that
+    no handler meets a number it cannot store or a digit ``int`` reads but Telegram not."""
+    body = text.lstrip(marks) if marks else text
+    if not _NUMBER.fullmatch(body):
+        return None
+    value = int(body)
+    return value if value <= MAX_NUMBER else None
 
 
 class Invalid(ValueError):

@@ -5,7 +5,8 @@ Telegram POSTs every update to ``[telegram.webhook] url`` with the secret in the
 is processed. A good one is handled through the same pump code as long polling and
 committed; only then does the app answer 200, so an update is never confirmed before it is
 stored. Telegram re-delivers an update it got no 2xx for; the pump recognises one it
-already handled and answers 200 again without handling it twice.
+already handled and answers 200 again without handling it twice. Bad input never gets a
+500: a body over 1 MB gets 413 before it is read, one that is not an update 400.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from starlette.routing import Route
 from telegram.error import TelegramError
 
 from bot.config import Config
-from bot.pump import ALLOWED_UPDATES, UpdatePump
+from bot.pump import ALLOWED_UPDATES, UpdatePump, raw_update_id
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 KEEP_HANDLED_SECONDS = 2 * 24 * 3600  # Telegram keeps an update for 24 hours
+# An update is at most a few kilobytes (a message of 4,096 characters with its entities);
+# a bigger body is not an update, and is refused before it takes the memory.
+MAX_BODY = 1024 * 1024
 CATCH_UP_WAIT = 60.0  # seconds to wait for the pending updates before catching up anyway
 CATCH_UP_POLL = 1.0  # seconds between two getWebhookInfo calls meanwhile
 
@@ -43,11 +47,14 @@ def build_webhook_app(pump: UpdatePump, secret_token: str, path: str) -> Starlet
                 request.client.host if request.client else "?",
             )
             return PlainTextResponse("forbidden", status_code=403)
+        body = await _limited_body(request)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
         try:
-            raw = json.loads(await request.body())
-        except ValueError:
+            raw = json.loads(body)
+        except (ValueError, RecursionError):  # RecursionError: nested beyond any update
             return PlainTextResponse("not JSON", status_code=400)
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict) or raw_update_id(raw) is None:
             return PlainTextResponse("not an update", status_code=400)
         await pump.process_delivered(raw)
         return PlainTextResponse("ok")
@@ -61,6 +68,20 @@ def build_webhook_app(pump: UpdatePump, secret_token: str, path: str) -> Starlet
             Route("/healthz", health, methods=["GET"]),
         ]
     )
+
+
+async def _limited_body(request: Request) -> bytes | None:
+    """The request's body, or None as soon as it is known to exceed MAX_BODY: a declared
+    length is refused before reading, and a body without one is read only that far."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
 
 
 async def serve(pump: UpdatePump, config: Config, stop: asyncio.Event) -> None:

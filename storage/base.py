@@ -48,6 +48,7 @@ class StoreBase:
         self._conn = conn
         self.path = path
         self.clock = clock
+        self.opened_at = clock.seconds()  # rows stamped earlier are an earlier process's
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._deferred: list[tuple[str, tuple[Any, ...]]] = []
@@ -61,10 +62,22 @@ class StoreBase:
 
         ``clock`` stamps every row the store writes (the system clock unless given)."""
         path = Path(path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        if await asyncio.to_thread(_exists_not_file, path):
+            raise StorageError(f"{path} is not a regular file: set [storage] path to a file")
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(unusable(path, exc)) from exc
         try:
             await _configure(conn)
             await migrate(conn)
+            await _probe_write(conn)
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StorageError(unusable(path, exc)) from exc
+        except StorageError as exc:  # from migrate: name the file
+            await conn.close()
+            raise StorageError(f"{path}: {exc}") from exc
         except BaseException:
             await conn.close()
             raise
@@ -76,10 +89,7 @@ class StoreBase:
         StorageError, never a new empty file, if it is missing or not a database."""
         if not await asyncio.to_thread(path.is_file):
             raise StorageError(f"no database at {path}")
-        try:
-            return await cls.open(path)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open {path}: {exc}") from exc
+        return await cls.open(path)
 
     async def close(self) -> None:
         await self._conn.close()
@@ -252,6 +262,34 @@ def _check_deferrable(sql: str) -> None:
             "only the statements of storage.deferred.DEFERRABLE may be deferred; run this "
             f"one at once with write(): {sql[:80]!r}"
         )
+
+
+def _exists_not_file(path: Path) -> bool:
+    return path.exists() and not path.is_file()
+
+
+async def _probe_write(conn: aiosqlite.Connection) -> None:
+    """Fail now, not at the first vote, if the database cannot be written."""
+    await conn.execute("BEGIN IMMEDIATE")
+    await conn.execute("ROLLBACK")
+
+
+# What to do about the errors SQLite gives for a database that cannot be used.
+_ADVICE = (
+    ("not a database", "it is not a pollbot database, or it is damaged: restore a backup"),
+    ("malformed", "it is damaged: restore a backup (pollbot backup makes them)"),
+    ("readonly", "it is read-only: give this user write access to it and its folder"),
+    ("unable to open", "it cannot be opened: check the path and the folder's permissions"),
+    ("disk is full", "the disk is full: free some space"),
+    ("disk i/o error", "the disk failed to read or write it: check the disk and the path"),
+)
+
+
+def unusable(path: Path, exc: sqlite3.Error) -> str:
+    """One line saying why the database at ``path`` cannot be used, and what to do."""
+    text = str(exc)
+    advice = next((a for key, a in _ADVICE if key in text.lower()), None)
+    return f"cannot use the database {path}: {text}" + (f"; {advice}" if advice else "")
 
 
 async def _configure(conn: aiosqlite.Connection) -> None:

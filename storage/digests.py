@@ -173,11 +173,12 @@ class DigestsMixin(StoreBase):
         origin: str | None = None,
     ) -> int | None:
         """Claim the digest of ``schedule_id`` due at ``due_at``: its id, or None if it was
-        claimed before (sent, or lost in a crash: either way it is not sent again).
+        claimed and sent before.
 
-        A digest asked for by an update (``origin``) is claimed once per update: a replay
-        gets the same id back, to finish what a crash or a failed send interrupted (the
-        ledger of sent messages keeps it from sending a part twice)."""
+        A digest claimed before but never marked sent (the process died, or its sends
+        failed) gets its id back, to be finished: the ledger of sent messages keeps it from
+        sending a part twice (at least once, never lost). A digest asked for by an update
+        (``origin``) is claimed once per update, a replay getting the same id back."""
         async with self.write() as conn:
             if origin is not None:
                 async with conn.execute(
@@ -191,7 +192,34 @@ class DigestsMixin(StoreBase):
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (schedule_id, due_at) DO NOTHING",
                 (schedule_id, target_chat, due_at, at, origin),
             )
-            return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+            if cursor.rowcount == 1:
+                return int(cursor.lastrowid or 0)
+            async with conn.execute(
+                "SELECT id FROM digests WHERE schedule_id = ? AND due_at = ? AND sent_at IS NULL",
+                (schedule_id, due_at),
+            ) as found:
+                row = await found.fetchone()
+            return None if row is None else int(row[0])
+
+    async def unsent_digests(self, schedule_id: int, *, claimed_since: int) -> list[int]:
+        """The due times of the digests of a schedule that an earlier process claimed since
+        ``claimed_since`` and never marked sent (it died, or its sends failed), oldest
+        first: to be finished, or dropped for a newer one, at start."""
+        rows = await self._all(
+            "SELECT due_at FROM digests WHERE schedule_id = ? AND sent_at IS NULL"
+            " AND claimed_at >= ? AND claimed_at < ? ORDER BY due_at",
+            (schedule_id, claimed_since, self.opened_at),
+        )
+        return [int(row[0]) for row in rows]
+
+    async def drop_unsent_digests(self, schedule_id: int, *, due_before: int) -> None:
+        """Forget the unsent claims of a schedule due before ``due_before``: a newer digest
+        of the same schedule replaces them."""
+        async with self.write() as conn:
+            await conn.execute(
+                "DELETE FROM digests WHERE schedule_id = ? AND sent_at IS NULL AND due_at < ?",
+                (schedule_id, due_before),
+            )
 
     async def record_digest_items(self, digest_id: int, items: Sequence[DigestItem]) -> None:
         async with self.write() as conn:

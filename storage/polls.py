@@ -356,7 +356,9 @@ class PollsMixin(StoreBase):
         return [_poll(row) for row in rows]
 
     async def counts_of(self, campaign_id: int) -> list[PollCounts]:
-        """Every poll of a campaign with its latest option counts (no answer scan)."""
+        """Every poll of a campaign with its latest option counts (no answer scan), the
+        polls it had lost first adopted (``adopt_lost_polls``)."""
+        await self.adopt_lost_polls(campaign_id)
         polls = await self.polls_of(campaign_id)
         if not polls:
             return []
@@ -372,6 +374,52 @@ class PollsMixin(StoreBase):
                 OptionCount(row["persistent_id"], row["position"], row["text"], row["voter_count"])
             )
         return [PollCounts(poll, tuple(by_poll.get(poll.poll_id, ()))) for poll in polls]
+
+    async def adopt_lost_polls(self, campaign_id: int) -> int:
+        """Link to this campaign each poll Telegram reported with no campaign known, whose
+        question and options are those of one of its sendPoll intents that may have left a
+        poll unrecorded (sent more than once after crashes, or never confirmed: a timeout;
+        storage/outbox.py), the oldest intent first; how many were adopted."""
+        orphans = await self._all(
+            "SELECT DISTINCT p.poll_id, p.question FROM polls p"
+            " JOIN outbox o ON o.question = p.question AND o.campaign_id = ?"
+            " WHERE p.campaign_id IS NULL",
+            (campaign_id,),
+        )
+        adopted = 0
+        for poll_id, question in orphans:
+            texts = [
+                row[0]
+                for row in await self._all(
+                    "SELECT text FROM poll_options WHERE poll_id = ? ORDER BY position",
+                    (poll_id,),
+                )
+            ]
+            adopted += await self._adopt(campaign_id, poll_id, question, texts)
+        return adopted
+
+    async def _adopt(self, campaign_id: int, poll_id: str, question: str, texts: list[str]) -> int:
+        async with self.write() as conn:
+            async with conn.execute(
+                "SELECT o.key, o.chat_id, o.options FROM outbox o"
+                " LEFT JOIN sent s ON s.key = o.key"
+                " WHERE o.campaign_id = ? AND o.question = ?"
+                "   AND o.adopted < o.attempts - (s.key IS NOT NULL)"
+                " ORDER BY o.created_at, o.key",
+                (campaign_id, question),
+            ) as cursor:
+                candidates = await cursor.fetchall()
+            for key, chat_id, sent_options in candidates:
+                wanted = json.loads(sent_options)
+                if texts[: len(wanted)] != wanted:
+                    continue
+                await conn.execute(
+                    "UPDATE polls SET campaign_id = ?, chat_id = ? WHERE poll_id = ?",
+                    (campaign_id, chat_id, poll_id),
+                )
+                await conn.execute("UPDATE outbox SET adopted = adopted + 1 WHERE key = ?", (key,))
+                return 1
+        return 0
 
     async def mark_polls_closed(self, poll_ids: Sequence[str]) -> None:
         async with self.write() as conn:

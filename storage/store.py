@@ -1,8 +1,8 @@
 """``Store``: the one class through which the project reads and writes SQLite.
 
 Feature SQL lives in mixins beside this file (polls, answers, snapshots, articles, chats,
-digests, drafts); this module adds the bot's own bookkeeping: the update offset, dead letters, the
-ledger of messages sent for an update, and the admin audit log.
+digests, drafts, outbox); this module adds the bot's own bookkeeping: the update offset,
+dead letters, the ledger of messages sent for an update, and the admin audit log.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from storage.chats import ChatsMixin
 from storage.deferred import SET_STATE
 from storage.digests import DigestsMixin
 from storage.drafts import DraftsMixin
+from storage.outbox import OutboxMixin
 from storage.polls import PollsMixin
 from storage.snapshots import SnapshotsMixin
 
@@ -67,6 +68,7 @@ class Store(
     ChatsMixin,
     DigestsMixin,
     DraftsMixin,
+    OutboxMixin,
     PollsMixin,
     SnapshotsMixin,
     StoreBase,
@@ -92,14 +94,18 @@ class Store(
 
     # -- webhook deliveries -------------------------------------------------------------
 
-    async def claim_webhook_update(self, update_id: int) -> bool:
-        """Mark an update as handled; False if it was handled before (a re-delivery)."""
+    async def webhook_update_handled(self, update_id: int) -> bool:
+        """Was this webhook update handled to the end before (a re-delivery)?"""
+        row = await self._one("SELECT 1 FROM webhook_updates WHERE update_id = ?", (update_id,))
+        return row is not None
+
+    async def mark_webhook_update(self, update_id: int) -> None:
+        """Mark a webhook update as handled to the end (with its last write)."""
         async with self.write() as conn:
-            cursor = await conn.execute(
+            await conn.execute(
                 "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
                 (update_id, self.now()),
             )
-            return cursor.rowcount == 1
 
     async def prune_webhook_updates(self, older_than: int) -> None:
         async with self.write() as conn:
@@ -197,6 +203,7 @@ class Store(
         cutoff = self.now() - keep_seconds
         async with self.write() as conn:
             sent = await conn.execute("DELETE FROM sent WHERE sent_at < ?", (cutoff,))
+            await conn.execute("DELETE FROM outbox WHERE created_at < ?", (cutoff,))
             dead = await conn.execute("DELETE FROM dead_letters WHERE created_at < ?", (cutoff,))
             audit = await conn.execute("DELETE FROM audit_log WHERE at < ?", (cutoff,))
         return Pruned(sent.rowcount, dead.rowcount, audit.rowcount)

@@ -119,7 +119,10 @@ def test_a_file_that_is_not_a_database_is_one_line(
     (tmp_path / "db.sqlite3").write_text("not a database\n", encoding="utf-8")
     status, out, err = pollbot(capsys, *command.split(), "--config", str(offline_config))
     assert (status, out) == (1, "")
-    expected = f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: file is not a database"
+    expected = (
+        f"pollbot: cannot use the database {tmp_path / 'db.sqlite3'}: file is not a database;"
+        " it is not a pollbot database, or it is damaged: restore a backup"
+    )
     assert one_line(err) == expected
 
 
@@ -154,7 +157,7 @@ def test_a_file_that_is_not_a_database(
     (tmp_path / "db.sqlite3").write_text("not a database\n", encoding="utf-8")
     status, out, err = pollbot(capsys, "dead-letters", "list", "--config", str(offline_config))
     assert (status, out) == (1, "")
-    assert one_line(err).startswith(f"pollbot: cannot open {tmp_path / 'db.sqlite3'}: ")
+    assert one_line(err).startswith(f"pollbot: cannot use the database {tmp_path / 'db.sqlite3'}")
 
 
 async def test_a_bot_started_without_the_cli_takes_the_lock_too(offline_config: Path) -> None:
@@ -173,3 +176,30 @@ async def test_a_bot_started_without_the_cli_takes_the_lock_too(offline_config: 
             await run(settings, asyncio.Event())
     finally:
         held.release()
+
+
+def test_a_damaged_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    """What ``pollbot run`` (and every command) opens a database with: a StorageError,
+    printed as one line by the CLI, never sqlite3's traceback."""
+    import asyncio
+
+    from storage import StorageError, Store
+
+    (tmp_path / "db.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    with pytest.raises(StorageError) as caught:
+        asyncio.run(Store.open(tmp_path / "db.sqlite3"))
+    assert str(caught.value).startswith(f"cannot use the database {tmp_path / 'db.sqlite3'}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_database_from_a_newer_pollbot_names_the_file(
+    capsys: pytest.CaptureFixture[str], offline_config: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    database = tmp_path / "db.sqlite3"
+    with sqlite3.connect(database) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    status, out, err = pollbot(capsys, "dead-letters", "list", "--config", str(offline_config))
+    assert (status, out) == (1, "")
+    assert one_line(err).startswith(f"pollbot: {database}: the database is at schema version 999")

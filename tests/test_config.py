@@ -92,6 +92,10 @@ def test_environment_token_overrides_the_file(tmp_path: Path) -> None:
         (("[bot]", "[privacy]\nhash_voters = true\n[bot]"), "privacy.hash_key"),
         (("[telegram]", '[telegram]\nmode = "webhook"'), "telegram.webhook.url"),
         (("[storage]", "[storage]\n[storage]"), "not valid TOML"),
+        # ids are signed 64-bit integers at Telegram and in SQLite: beyond, no chat exists
+        (("admins = [11111111, 22222222]", f"admins = [{2**63}]"), "bot.admins: item 1 must"),
+        (("-1001234567890]", f"-{2**63}]"), f"bot.channels: -{2**63} is not @username"),
+        (('path = "db/pollbot.sqlite3"', 'path = "/dev/null"'), "storage.path: /dev/null is not"),
     ],
 )
 def test_bad_files_are_refused_with_one_line_naming_the_key(
@@ -140,6 +144,9 @@ def test_a_chat_id_written_as_text_is_the_same_chat_as_the_number(tmp_path: Path
         ("mychannel", False),
         ("@abc", False),  # usernames have 5 to 32 characters
         (True, False),
+        (-(2**63 - 1), True),  # the lowest 64-bit id
+        (-(2**63), False),  # beyond 64 bits
+        (str(-(2**64)), False),
     ],
 )
 def test_one_chat_reference_check(ref: str | int, expected: bool) -> None:

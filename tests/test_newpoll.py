@@ -189,3 +189,9 @@ def test_small_negative_numbers_are_answers_not_chats(text: str) -> None:
     request = parse(text, UTC)
     assert request.problems == () and request.targets == ()
     assert len(request.spec.options) == 3
+
+
+def test_line_breaks_in_a_text_setting_are_kept() -> None:
+    request = parse("Q? | a | b | quiz=1 why=first line\nsecond line @plantnews", UTC)
+    assert request.spec.explanation == "first line\nsecond line"
+    assert request.targets == ("@plantnews",)

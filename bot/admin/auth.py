@@ -24,6 +24,7 @@ from bot.feature import Callback, Context
 from bot.replies import reply_once, reply_with
 from bot.services import Services, services
 from bot.texts import N_, gettext_for, normalize_language
+from bot.validation import parse_number
 from storage.polls import Campaign, PollRecord
 
 log = logging.getLogger(__name__)
@@ -178,10 +179,7 @@ def admin_or_chat_admin(callback: Callback) -> Callback:
 
 def campaign_id_arg(args: list[str] | None) -> int | None:
     """The campaign id of a command (``12`` or ``#12``); None when missing or not a number."""
-    if not args:
-        return None
-    text = args[0].lstrip("#№")
-    return int(text) if text.isdecimal() else None
+    return parse_number(args[0], marks="#№") if args else None
 
 
 async def managed_campaign(
@@ -193,7 +191,8 @@ async def managed_campaign(
     assert user is not None
     _ = gettext_for(user.language_code)
     store = services(context).store
-    campaign_id = campaign_id_arg(context.args)
+    args = context.args or []
+    campaign_id = campaign_id_arg(args) if len(args) == 1 else None  # "/close 1 2": usage
     campaign = await store.campaign(campaign_id) if campaign_id is not None else None
     if campaign is None:
         missing = _("No poll #{id}.").format(id=campaign_id)

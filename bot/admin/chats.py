@@ -168,7 +168,18 @@ async def resolve_targets(
     """Resolve the chats a command would post to (/post, /poll, /newpoll): a chat that is
     neither configured nor approved is refused, with the /approve command that fixes it."""
     svc = services(context)
-    found, errors = await resolve_all(context, refs)
+    # A chat the bot does not know is no target: it is not asked about (nor stored) here.
+    # Configured chats are learned at start (and again here if that failed); an approved
+    # chat is known since /approve learned it.
+    unknown = [
+        ref
+        for ref in refs
+        if await known_chat(svc, ref) is None
+        and not any(ref == configured for configured in svc.config.bot.channels)
+    ]
+    not_targets = [TargetError(str(ref), Problem(NOT_A_TARGET, {"ref": ref})) for ref in unknown]
+    found, errors = await resolve_all(context, [ref for ref in refs if ref not in unknown])
+    errors = not_targets + errors
     targets: list[Target] = []
     for target in found:
         chat = await svc.store.chat(target.chat_id)
@@ -196,7 +207,11 @@ def failure_reason(exc: TelegramError, language: str) -> str:
     if isinstance(exc, BadRequest) and "not found" in text.lower():
         return translate(language, "chat not found")
     if isinstance(exc, RetryAfter):
-        return translate(language, "Telegram asked to slow down; try again later")
+        return translate(
+            language,
+            "Telegram kept asking to wait (its flood limit): not sent; send it to this chat "
+            "again later",
+        )
     return translate(language, "Telegram refused: {detail}", detail=text)
 
 

@@ -40,6 +40,7 @@ from bot.feature import CommandInfo
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, SUPPORTED_LANGUAGES, Gettext, bold, escape, gettext_for, translate
+from bot.validation import parse_number
 from storage.chats import ChatRecord
 from storage.store import AuditEntry
 
@@ -304,7 +305,7 @@ async def show_audit(update: Update, context: Context) -> None:
     svc = services(context)
     _ = gettext_for(user.language_code)
     args = context.args or []
-    count = int(args[0]) if args and args[0].isdecimal() else AUDIT_DEFAULT
+    count = (parse_number(args[0]) if args else None) or AUDIT_DEFAULT
     entries = await svc.store.audit_entries(min(max(count, 1), AUDIT_MAX))
     if not entries:
         await reply_once(update, context, escape(_("No admin actions yet.")))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import TelegramError, TimedOut
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
@@ -34,12 +34,18 @@ from bot.polls import campaigns as polls
 from bot.polls import preview
 from bot.replies import SendKey, already_sent, reply_key, reply_once, reply_parts, send_once
 from bot.services import Services, of_app, services
-from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
+from bot.texts import ECHO_CHARS, N_, Gettext, bold, escape, gettext_for, link, shorten, translate
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 SUMMARY_BUTTON = N_("No time to read? Get a summary")
+NOT_CONFIRMED = N_("not confirmed: Telegram did not answer in time, it may have arrived")
+POLL_NOT_CONFIRMED = N_(
+    "the poll is not confirmed: Telegram did not answer in time. If it arrived, its votes "
+    "are counted all the same."
+)
+REPEATED = N_("the bot restarted while posting here: a message may show twice")
 
 
 # ---------------------------------------------------------------- posting
@@ -53,6 +59,8 @@ class _Posted:
     message_ids: tuple[int, ...] = ()
     error: str | None = None
     poll_error: str | None = None
+    poll_unconfirmed: bool = False  # Telegram did not answer in time: it may have arrived
+    repeated: bool = False  # a message sent again after a crash: it may show twice
 
     @property
     def ok(self) -> bool:
@@ -196,11 +204,11 @@ def _post_problem(svc: Services, words: Sequence[str], lang: str | None) -> str 
         )
     if svc.library.get(words[0]) is None:
         return _("There is no article {id}. The articles: {ids}").format(
-            id=words[0], ids=article_view.article_ids(svc.library)
+            id=shorten(words[0], ECHO_CHARS), ids=article_view.article_ids(svc.library)
         )
     if len(words) > 1:
         return _("I did not understand {words}: name channels as @username or -100… ids.").format(
-            words=" ".join(words[1:])
+            words=shorten(" ".join(words[1:]), ECHO_CHARS)
         )
     return None
 
@@ -243,6 +251,7 @@ async def _send_article(
     parts = article_view.render_post(article.localized(target.language))
     button = summary_button(context.bot.username, article.id, target.language)
     ids: list[int] = []
+    repeated = False
     for index, text in enumerate(parts):
         key = SendKey(origin, "article", target.chat_id, index)
         markup = button if index == len(parts) - 1 else None
@@ -251,13 +260,18 @@ async def _send_article(
         )
         try:
             sent = await send_once(context, key, send)
+        except TimedOut:  # not refused: it may have arrived, so it is not sent again
+            error = translate(lang, NOT_CONFIRMED)
+            return _Posted(target, tuple(ids), error=error, repeated=repeated)
         except TelegramError as exc:
             log.warning("posting %s to %s failed: %s", article.id, target.chat_id, exc)
             await chats.note_failure(context, target.chat_id, exc, update_id=update_id)
-            return _Posted(target, tuple(ids), error=chats.failure_reason(exc, lang or "en"))
+            error = chats.failure_reason(exc, lang or "en")
+            return _Posted(target, tuple(ids), error=error, repeated=repeated)
+        repeated = repeated or sent.repeated
         if sent.message_id is not None:
             ids.append(sent.message_id)
-    return _Posted(target, tuple(ids))
+    return _Posted(target, tuple(ids), repeated=repeated)
 
 
 async def _send_article_campaign(
@@ -285,10 +299,23 @@ async def _send_article_campaign(
         article_id=article.id,
         localize=lambda target: article.localized(target.language).poll or original,
     )
-    errors = {d.target.chat_id: d.error for d in outcome.deliveries}
+    polls_sent = {d.target.chat_id: d for d in outcome.deliveries}
     return outcome.campaign.id, [
-        dataclasses.replace(item, poll_error=errors.get(item.target.chat_id)) for item in posted
+        _with_poll(item, polls_sent[item.target.chat_id])
+        if item.target.chat_id in polls_sent
+        else item
+        for item in posted
     ]
+
+
+def _with_poll(item: _Posted, delivery: polls.Delivery) -> _Posted:
+    """What one target got, with how its poll went."""
+    return dataclasses.replace(
+        item,
+        poll_error=delivery.error,
+        poll_unconfirmed=delivery.unconfirmed,
+        repeated=item.repeated or delivery.repeated,
+    )
 
 
 async def _audit(
@@ -345,6 +372,10 @@ def _posted_line(item: _Posted, _: Gettext) -> str:
     if item.poll_error:
         reason = escape(item.poll_error)
         line += "\n  " + _("the poll was not sent: {reason}").format(reason=reason)
+    if item.poll_unconfirmed:
+        line += "\n  " + escape(_(POLL_NOT_CONFIRMED))
+    if item.repeated:
+        line += "\n  " + escape(_(REPEATED))
     return line
 
 

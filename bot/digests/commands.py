@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -26,12 +26,14 @@ from bot.digests.compose import DigestRequest, send_digest, timestamp
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
 from bot.texts import N_, Problem, Refusal, escape, gettext_for, normalize_language
+from bot.validation import parse_number
 from storage.digests import Schedule
 
 log = logging.getLogger(__name__)
 
 Context = CallbackContext[Any, Any, Any, Any]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
+RESUME_WITHIN = timedelta(days=1)  # a digest interrupted longer ago is not finished any more
 BAD_DEFAULT_TARGET = N_(
     "The digest target {target} in the config ([digest] target) cannot be used: {reason}. "
     "Scheduled digests keep their previous target until it is fixed."
@@ -77,14 +79,21 @@ async def run_due_digest(context: Context) -> None:
 
 
 async def catch_up(context: Context, now: datetime) -> int:
-    """At start: send each schedule's latest digest missed by less than the grace time."""
+    """At start, per schedule: send its latest digest missed by less than the grace time,
+    or else finish the latest one a crash interrupted (claimed in the last day and never
+    marked sent: owed, so sent even if late); older unsent claims are dropped for it."""
     svc = services(context)
     sent = 0
+    since = timestamp(now - RESUME_WITHIN)
     for schedule in await svc.store.schedules():
-        due = _missed(schedule, now, _grace(svc))
-        if due is not None:
-            claimed, _ = await send_digest(context, await _request(svc, schedule, due, now))
-            sent += claimed
+        unsent = await svc.store.unsent_digests(schedule.id, claimed_since=since)
+        missed = _missed(schedule, now, _grace(svc))
+        due = missed or (datetime.fromtimestamp(unsent[-1], UTC) if unsent else None)
+        if due is None:
+            continue
+        await svc.store.drop_unsent_digests(schedule.id, due_before=timestamp(due))
+        claimed, _ = await send_digest(context, await _request(svc, schedule, due, now))
+        sent += claimed
     return sent
 
 
@@ -244,7 +253,8 @@ async def add_schedule(update: Update, context: Context) -> None:
         where = await _destination(update, context, [request.ref] if request.ref else [])
     except Refusal as exc:
         await svc.store.audit(user.id, "schedule", result="refused", detail=text[:200])
-        await reply_once(update, context, exc.render(user.language_code), what="schedule")
+        text = escape(exc.render(user.language_code))  # it quotes what the admin typed
+        await reply_once(update, context, text, what="schedule")
         return
     schedule, created = await svc.store.add_schedule(
         request.cron, zone, where.chat_id, at=timestamp(now), target_name=where.name,
@@ -288,10 +298,10 @@ async def remove_schedule(update: Update, context: Context) -> None:
     svc = services(context)
     _ = gettext_for(user.language_code)
     args = context.args or []
-    number = args[0].lstrip("#") if len(args) == 1 else ""
-    schedule = await svc.store.schedule(int(number)) if number.isdecimal() else None
+    number = parse_number(args[0], marks="#") if len(args) == 1 else None
+    schedule = await svc.store.schedule(number) if number is not None else None
     if schedule is None or schedule.is_default:
-        if not number.isdecimal():
+        if number is None:
             problem = UNSCHEDULE_USAGE
         else:
             problem = DEFAULT_SCHEDULE if schedule else NO_SUCH_SCHEDULE
@@ -326,7 +336,8 @@ async def digest_now(update: Update, context: Context) -> None:
         where = await _destination(update, context, refs)
     except Refusal as exc:
         await svc.store.audit(user.id, "digest", result="refused", detail=" ".join(words))
-        await reply_once(update, context, exc.render(user.language_code), what="digest-reply")
+        text = escape(exc.render(user.language_code))
+        await reply_once(update, context, text, what="digest-reply")
         return
     now = svc.clock.utc()
     request = DigestRequest(

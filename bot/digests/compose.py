@@ -318,7 +318,10 @@ async def send_digest(
 ) -> tuple[bool, str | None]:
     """Claim, compose and send one digest: (claimed, why sending failed if it did).
 
-    The claim is durable before anything is sent, so this digest is never sent twice.
+    The claim is durable before anything is sent; a claim never marked sent (a crash, a
+    failed send) is finished by the next call for it, the ledger skipping what went out:
+    a digest is sent at least once, and a message of it twice only if the process died
+    between Telegram's answer and the ledger's commit.
     ``update_id`` (for /digest) makes a replayed update finish the digest it claimed, and
     skip the messages already sent.
     """
@@ -334,7 +337,7 @@ async def send_digest(
     )
     if digest_id is None:
         log.info(
-            "digest of schedule %s due %s was claimed before: not sent again",
+            "digest of schedule %s due %s was sent before: not sent again",
             request.schedule_id,
             request.due_at,
         )

@@ -21,6 +21,7 @@ from telegram.ext import Application
 
 from bot.admin.chats import split_targets
 from bot.texts import N_, Gettext, Problem, Refusal, escape
+from bot.validation import parse_number
 from storage.digests import Schedule
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _weekdays(value: str) -> str:
     days: set[int] = set()
     for part in value.lower().split(","):
         span, slash, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdecimal() and int(step_text) > 0 else 0
+        step = parse_number(step_text) or 0
         if slash and not step:
             raise ValueError(f"bad step in {part!r}")
         first, dash, last = span.partition("-")
@@ -157,8 +158,9 @@ def _weekdays(value: str) -> str:
 
 
 def _day(token: str) -> int:
-    if token.isdecimal() and int(token) <= 7:
-        return int(token)
+    number = parse_number(token)
+    if number is not None and number <= 7:
+        return number
     if token in _DAYS:
         return _DAYS.index(token)
     raise ValueError(f"not a weekday: {token!r}")

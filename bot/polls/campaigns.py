@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
-from telegram.error import TelegramError
+from telegram.error import TelegramError, TimedOut
 from telegram.ext import (
     CallbackContext,
     ContextTypes,
@@ -34,10 +34,21 @@ from bot.polls import newpoll, preview, votes
 from bot.polls.spec import PollSpec, send_kwargs, validate
 from bot.replies import SendKey, reply_once, send_once
 from bot.services import services
-from bot.texts import Gettext, Refusal, escape, gettext_for
+from bot.texts import N_, Gettext, Refusal, escape, gettext_for
+from storage.outbox import PollIntent
 from storage.polls import Campaign
 
 Context = CallbackContext[Any, Any, Any, Any]
+
+
+UNCONFIRMED = N_(
+    "Not confirmed for {chat}: Telegram did not answer in time. If the poll arrived there, "
+    "its votes are counted all the same."
+)
+REPEATED = N_(
+    "{chat}: the bot restarted while sending there, so the poll may show twice; the votes "
+    "of both are counted."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +58,12 @@ class Delivery:
     target: Target
     message_id: int | None = None
     error: str | None = None
+    unconfirmed: bool = False  # Telegram did not answer in time: it may have arrived
+    repeated: bool = False  # sent again after a crash: it may show twice there
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.unconfirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +157,17 @@ async def _send_poll(
         await store.add_poll(campaign.id, target.chat_id, message.message_id, state)
         return message
 
+    intent = PollIntent(campaign.id, spec.question, spec.options)
     try:
-        sent = await send_once(context, key, send)
+        sent = await send_once(context, key, send, poll=intent)
     except Refusal as refusal:
         return Delivery(target, error=refusal.render(target.language))
+    except TimedOut:  # not a refusal: the intent stays open, and the poll is adopted if
+        return Delivery(target, unconfirmed=True)  # Telegram reports it (storage/outbox.py)
     except TelegramError as exc:
         await note_failure(context, target.chat_id, exc, update_id=update_id)
         return Delivery(target, error=failure_reason(exc, target.language))
-    return Delivery(target, sent.message_id)
+    return Delivery(target, sent.message_id, repeated=sent.repeated)
 
 
 # ---------------------------------------------------------------- creating
@@ -209,7 +225,15 @@ def outcome_text(outcome: CampaignOutcome, _: Gettext) -> str:
             chat=escape(d.target.display), reason=escape(d.error or "")
         )
         for d in outcome.deliveries
-        if not d.ok
+        if d.error is not None
+    ]
+    lines += [
+        _(UNCONFIRMED).format(chat=escape(d.target.display))
+        for d in outcome.deliveries
+        if d.unconfirmed
+    ]
+    lines += [
+        _(REPEATED).format(chat=escape(d.target.display)) for d in outcome.deliveries if d.repeated
     ]
     if sent:
         lines.append(_("Results: /results {id} · close it: /close {id}").format(id=campaign_id))

@@ -33,6 +33,7 @@ from bot.config import is_chat_ref
 from bot.polls.spec import PUBLIC_IN_CHANNEL, PollSpec, parse_duration, parse_moment, validate
 from bot.services import services
 from bot.texts import N_, Gettext, Problem, escape, gettext_for
+from bot.validation import parse_number
 
 Context = CallbackContext[Any, Any, Any, Any]
 
@@ -92,7 +93,6 @@ _KEYS: dict[str, frozenset[str]] = {
 _NOW = frozenset({"now", "сейчас"})  # publish at once, without a preview
 _TEXT_KEYS = ("desc", "why")
 NEAR = 0.75  # how close (difflib's ratio) a lone word must be to a setting to be a typo of it
-SMALLEST_CHAT_ID = -1000  # ids of groups and channels are this or below
 _PAIR = re.compile(r"([^\s=]+)\s*=\s*")
 _QUOTED = re.compile(r'"([^"]*)"|«([^»]*)»|“([^”]*)”|„([^“”]*)[“”]')
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$", re.IGNORECASE)
@@ -200,11 +200,11 @@ def _word_of(word: str) -> str | None:
 
 def _target(word: str) -> str | None:
     """The chat a word names: a t.me link, ``@username``, or a group or channel id (a
-    number from -1000 down: "-5" is an answer, not a chat)."""
+    number from -1000 down, bot/config.py ``is_chat_ref``: "-5" is an answer)."""
     link = _TME.match(word)
     if link:
         return "@" + link.group(1)
-    if is_chat_ref(word) and (word.startswith("@") or int(word) <= SMALLEST_CHAT_ID):
+    if is_chat_ref(word):
         return word
     return None
 
@@ -268,12 +268,12 @@ def _value(key: str, rest: str) -> tuple[str, str]:
     quoted = _QUOTED.match(rest)
     if quoted:
         return next(g for g in quoted.groups() if g is not None), rest[quoted.end() :]
-    if key in _TEXT_KEYS:  # the rest of the part, but chats at its end are still targets
-        words = rest.split()
-        chats = len(words)
-        while chats > 0 and _target(words[chats - 1]):
-            chats -= 1
-        return " ".join(words[:chats]), " ".join(words[chats:])
+    if key in _TEXT_KEYS:  # the rest of the part, line breaks kept; chats at its end are
+        text, chats = rest.rstrip(), list[str]()  # still targets
+        while text and _target(last := text.split()[-1]):
+            chats.insert(0, last)
+            text = text[: -len(last)].rstrip()
+        return text.strip(), " ".join(chats)
     value, _, remainder = rest.partition(" ")
     if key == "close" and _CLOCK.match(remainder.split(" ", 1)[0]):
         clock, _, remainder = remainder.partition(" ")
@@ -348,9 +348,10 @@ def _unknown(word: str) -> Problem:
 
 def _numbers(value: str) -> tuple[int, ...] | None:
     pieces = [p for p in re.split(r"[,;\s]+", value.strip()) if p]
-    if not pieces or not all(p.isdecimal() and int(p) >= 1 for p in pieces):
+    numbers = [parse_number(p) for p in pieces]
+    if not numbers or not all(n is not None and n >= 1 for n in numbers):
         return None
-    return tuple(sorted({int(p) for p in pieces}))
+    return tuple(sorted({n for n in numbers if n is not None}))
 
 
 def _close_date(value: str, timezone: tzinfo) -> datetime | None:

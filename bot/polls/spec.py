@@ -19,7 +19,7 @@ from telegram import InputPollOption
 from telegram.constants import PollLimit, PollType
 
 from bot.texts import N_, Problem, telegram_length
-from bot.validation import Invalid, shaped
+from bot.validation import Invalid, parse_number, shaped
 
 MAX_QUESTION = int(PollLimit.MAX_QUESTION_LENGTH)
 MIN_OPTIONS = int(PollLimit.MIN_OPTION_NUMBER)
@@ -296,7 +296,7 @@ class PollTable(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
 
 DURATION_HINT = 'seconds or a duration like "2d", "12h", "30m", "1d12h"'
-_DURATION = re.compile(r"(\d+)\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
+_DURATION = re.compile(r"([0-9]{1,9})\s*(дн|д|ч|мин|м|сек|с|d|h|min|m|sec|s)")
 _UNITS = {
     **{"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1, "sec": 1},
     **{"д": 86400, "дн": 86400, "ч": 3600, "м": 60, "мин": 60, "с": 1, "сек": 1},
@@ -307,8 +307,9 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M%z")
 def parse_duration(text: str) -> int | None:
     """Seconds in "90", "2d", "12h", "30m", "1d 12h" or "2д 3ч" (any case); None otherwise."""
     folded = text.strip().casefold()
-    if folded.isdecimal():
-        return int(folded)
+    seconds = parse_number(folded)
+    if seconds is not None:
+        return seconds
     if not folded or _DURATION.sub("", folded).strip():
         return None
     return sum(int(n) * _UNITS[unit] for n, unit in _DURATION.findall(folded))

@@ -65,13 +65,25 @@ def dump(bot: BotHarness) -> dict[str, list[tuple[Any, ...]]]:
     return rows
 
 
+LEDGER = ("sent", "outbox")  # a send's record and its intent
+
+
+def assert_only_recorded(
+    before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]], what: str
+) -> None:
+    """Nothing changed but the ledger rows (record and intent) of the ``what`` answers
+    sent (so a replay sends none)."""
+    for table in LEDGER:
+        recorded = [row for row in after[table] if row not in before[table]]
+        assert all(f":{what}:" in row[0] for row in recorded), recorded
+    assert {**after, **{t: before[t] for t in LEDGER}} == before
+
+
 def assert_only_refusals_recorded(
     before: dict[str, list[tuple[Any, ...]]], after: dict[str, list[tuple[Any, ...]]]
 ) -> None:
     """Nothing changed but the ledger rows of the refusals sent (so a replay sends none)."""
-    recorded = [row for row in after["sent"] if row not in before["sent"]]
-    assert all(":refusal:" in row[0] for row in recorded), recorded
-    assert {**after, "sent": before["sent"]} == before
+    assert_only_recorded(before, after, "refusal")
 
 
 def channel_messages(bot: BotHarness) -> dict[int, int]:
@@ -195,9 +207,7 @@ async def _one_answer_in_the_group(bot: BotHarness, user_id: int, text: str) -> 
     sent = [c for c in bot.world.calls()[calls:] if c["method"] in SENDING]
     assert [c["params"]["chat_id"] for c in sent] == [GROUP], text
     assert bot.new_messages(ADMIN) == []
-    recorded = [row for row in dump(bot)["sent"] if row not in before["sent"]]
-    assert all(":ask-in-private:" in row[0] for row in recorded), recorded
-    assert {**dump(bot), "sent": before["sent"]} == before
+    assert_only_recorded(before, dump(bot), "ask-in-private")
 
 
 @pytest.mark.parametrize("text", ["/export 1", "/audit", "/polls", "/digest", "/results 1"])

@@ -221,3 +221,16 @@ async def test_a_poll_telegram_failed_to_stop_stays_open_until_close_again(
     assert all(bot.world.poll(poll_id)["is_closed"] for poll_id in polls)
     campaign = await bot.store.campaign(campaign_id)
     assert campaign is not None and campaign.is_closed
+
+
+@pytest.mark.parametrize("command", ["close", "export", "delete"])
+async def test_a_second_id_is_not_ignored_silently(bot: BotHarness, command: str) -> None:
+    """Issue 13: "/close 1 2" closed #1 and said nothing of "2"; now it is a usage answer
+    and nothing happens."""
+    campaign_id, _polls = await _campaign(bot, "/newpoll Q? | a | b | @plantnews")
+
+    [reply] = await bot.say(ADMIN, f"/{command} {campaign_id} 2")
+
+    assert f"/{command} POLL_ID" in reply["text"]
+    campaign = await bot.store.campaign(campaign_id)
+    assert campaign is not None and not campaign.is_closed and not campaign.is_deleted

@@ -27,7 +27,7 @@ THIRTEEN = " | ".join(f"option {n}" for n in range(1, 14))
         ("/newpoll Capital? | Paris | Rome | quiz", "A quiz needs a correct answer"),
         ("/newpoll Long? | a | b | 31d", "The open period is 2678400 seconds"),
         ("/newpoll Odd? | a | b | multi pubic", "Unknown setting “pubic”"),
-        ("/newpoll Where? | a | b | @nosuchchat", "@nosuchchat: chat not found"),
+        ("/newpoll Where? | a | b | @nosuchchat", "@nosuchchat: not one of my targets"),
         # issue 12, finding 5: a typo, a zero duration or a chat id never become options
         (
             f"/newpoll Typo? | a | b | mutli 2d {GROUP}",
@@ -59,8 +59,11 @@ async def test_a_chat_is_a_target_only_once_approved(bot: BotHarness) -> None:
         f"/post moscow-plant-reboot {GROUP}",
     ):
         [reply] = await bot.say(ADMIN, command)
-        assert "Plant fans" in reply["text"] and refusal in reply["text"], command
+        assert refusal in reply["text"], command
     assert bot.bot_messages(GROUP) == [] and bot.world.calls("sendPoll") == []
+    # A chat no target is not looked up, nor stored (issue 13: naming one made a row)
+    asked = [c["params"]["chat_id"] for c in bot.world.calls("getChat")]
+    assert GROUP not in asked and await bot.store.chat(GROUP) is None
     await bot.say(ADMIN, f"/approve {GROUP}")
     [reply] = await bot.say(ADMIN, f"/newpoll Where? | a | b | {GROUP}")
     assert reply["text"].startswith("Poll #1 sent to Plant fans.")

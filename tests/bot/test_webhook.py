@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +14,8 @@ import pytest
 
 from bot.sandbox import Sandbox
 from bot.webhook import SECRET_HEADER, serve
-from tests.cast import GROUP, READER
-from tests.harness import BotHarness, bot_harness
+from tests.cast import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER
+from tests.harness import BotHarness, bot_harness, wait_for
 
 SECRET = "s3cret-token_for-tests"
 
@@ -125,8 +126,16 @@ POLL_ANSWER = {
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"\xff\xfe not even text", b"[1, 2]", b'"an update"'],
-    ids=["broken", "binary", "a list", "a string"],
+    [
+        b"{not json",
+        b"\xff\xfe not even text",
+        b"[1, 2]",
+        b'"an update"',
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"update_id": 1000000000000000000000000000000, "message": {}}',
+        b'{"message": {}}',
+    ],
+    ids=["broken", "binary", "a list", "a string", "nested", "a 100-bit id", "no id"],
 )
 async def test_a_body_that_is_not_an_update_is_refused_and_the_webhook_keeps_working(
     sandbox: Sandbox, tmp_path: Path, body: bytes
@@ -142,3 +151,50 @@ async def test_a_body_that_is_not_an_update_is_refused_and_the_webhook_keeps_wor
         assert taken.status_code == 200
         assert await bot.store.dead_letters() == []
         assert await bot.store.answer_count("p2") == 1
+
+
+async def test_a_body_over_a_megabyte_is_refused_before_it_is_read(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """413 whether the length is declared or the body is streamed without one."""
+    huge = b'{"update_id": 1, "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    async with webhook_bot(sandbox, tmp_path) as (bot, url), httpx.AsyncClient() as http:
+        declared = await http.post(url, content=huge, headers={SECRET_HEADER: SECRET})
+        streamed = await http.post(url, content=chunks(), headers={SECRET_HEADER: SECRET})
+        taken = await http.post(url, json=POLL_ANSWER, headers={SECRET_HEADER: SECRET})
+        assert await bot.store.dead_letters() == []
+    assert (declared.status_code, streamed.status_code, taken.status_code) == (413, 413, 200)
+
+
+async def test_a_delivery_cut_short_is_finished_when_it_comes_again(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The bot dies in the middle of a /post (here: the handling is cancelled while the
+    second channel's article is on its way, after the first channel's send was checkpointed).
+    Telegram got no 200, so it delivers the update again: the rest of the post goes out, and
+    nothing that went out before is sent twice."""
+    async with bot_harness(sandbox, tmp_path) as bot:
+        raw = bot.queued_update(ADMIN, "/post moscow-plant-reboot")
+        sandbox.world.fault("timeout", method="sendMessage", chat_id=AUTONEWS, delay=30)
+        first = asyncio.create_task(bot.pump.process_delivered(raw))
+        await wait_for(lambda: bool(bot.bot_messages(PLANTNEWS)), 10, "the first channel")
+        await asyncio.sleep(0.2)  # the second channel's send is held by the sandbox
+        first.cancel()  # the process dies: what was not checkpointed is rolled back
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        sandbox.world.clear_faults()
+
+        assert await bot.pump.process_delivered(raw)  # Telegram's re-delivery
+
+        for chat in (PLANTNEWS, AUTONEWS):
+            polls = [m for m in bot.bot_messages(chat) if "poll" in m]
+            articles = [m for m in bot.bot_messages(chat) if "poll" not in m]
+            assert len(polls) == 1, chat
+            assert len(articles) == len({m["text"] for m in articles}) > 0, chat
+        assert "Posting" in bot.bot_messages(ADMIN)[-1]["text"]
+        assert not await bot.pump.process_delivered(raw)  # handled to the end: once
