@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,19 +101,23 @@ class CampaignDigest:
         )
 
     def chart(self) -> ChartData:
-        result, correct = self.result, self.result.correct_keys
-        options = tuple(
-            OptionResult(o.label + (" ✓" if o.key in correct else ""), o.count)
-            for o in result.options
-        )
-        return ChartData(
-            result.question,
-            options,
-            result.total_voters,
-            self.trend,
-            multiple=result.multiple,
-            chats=len(result.chats),
-        )
+        return result_chart(self.result, self.trend)
+
+
+def result_chart(result: CampaignResult, trend: tuple[TrendPoint, ...] = ()) -> ChartData:
+    """One chart panel of a result (already scoped): its bars, and its trend if any."""
+    correct = result.correct_keys
+    options = tuple(
+        OptionResult(o.label + (" ✓" if o.key in correct else ""), o.count) for o in result.options
+    )
+    return ChartData(
+        result.question,
+        options,
+        result.total_voters,
+        trend,
+        multiple=result.multiple,
+        chats=len(result.chats),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +174,13 @@ async def compose(
             charted = sum(not c.result.hidden for c in campaigns)
             own = [p for p in polls if p.poll.poll_id in {c.poll_id for c in view.chats}]
             drawn = trends and not view.hidden and charted < MAX_PANELS
-            trend = await _trend(store, view, own, request.now) if drawn else ()
+            trend = await trend_of(store, view, own, request.now) if drawn else ()
             was = before.get(campaign.id) if index == 0 else None
             campaigns.append(CampaignDigest(view, was, readers, trend))
     return Digest(request, tuple(campaigns), previous is not None, audience.admin)
 
 
-async def _trend(
+async def trend_of(
     store: Store, result: CampaignResult, polls: Sequence[PollCounts], now: datetime
 ) -> tuple[TrendPoint, ...]:
     """Combined counts over time: each poll's latest snapshot, summed at every moment."""
@@ -356,12 +360,15 @@ async def render_png(digest: Digest) -> bytes | None:
     """The digest's chart, drawn in a worker thread; None (text only) if drawing fails."""
     charts = [item.chart() for item in digest.charted]
     request = digest.request
+    return await draw(charts, request.language, request.timezone)
+
+
+async def draw(charts: Sequence[ChartData], language: str, timezone: tzinfo) -> bytes | None:
+    """Charts drawn in a worker thread; None (text only) if drawing fails."""
     try:
-        return await asyncio.to_thread(
-            render_chart, charts, request.language, timezone=request.timezone
-        )
-    except Exception:  # a chart is a bonus: the digest goes out without it
-        log.exception("could not draw the digest chart")
+        return await asyncio.to_thread(render_chart, charts, language, timezone=timezone)
+    except Exception:  # a chart is a bonus: the message goes out without it
+        log.exception("could not draw a chart")
         return None
 
 

@@ -31,7 +31,7 @@ from bot.admin.chats import (
     note_failure,
     split_targets,
 )
-from bot.polls import newpoll, preview, votes
+from bot.polls import newpoll, preview, reminders, votes
 from bot.polls.spec import PollSpec, send_kwargs, validate
 from bot.replies import SendKey, reply_once, send_once
 from bot.services import services
@@ -74,6 +74,7 @@ def spec_of_record(record: dict[str, Any]) -> PollSpec:
     values = dict(record)
     values["options"] = tuple(values["options"])
     values["correct_option_ids"] = tuple(values.get("correct_option_ids") or ())
+    values["country_codes"] = tuple(values.get("country_codes") or ())
     close = values.get("close_date")
     values["close_date"] = None if close is None else datetime.fromisoformat(str(close))
     return PollSpec(**values)
@@ -183,6 +184,7 @@ async def publish_campaign(
         article_id=article_id,
         localize=localize,
     )
+    await reminders.schedule_all(context, outcome.campaign.id)
     if fresh:
         sent = [d.target.display for d in outcome.deliveries if d.ok]
         result = "ok" if len(sent) == len(targets) else "partial" if sent else "failed"

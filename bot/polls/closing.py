@@ -1,5 +1,7 @@
 """Closing polls: the expiry job for close dates, and ``/close`` to stop a poll at once.
 
+Either way, a campaign that closes gets its final result posts (bot/polls/final.py).
+
 Stopping a poll keeps the final counts Telegram returns. ``/close`` reports per chat what it
 could not stop and why: where the bot can no longer reach the poll (removed from the chat,
 message gone) the poll stays open in Telegram and its last counts are kept as final; after
@@ -19,7 +21,8 @@ from telegram.ext import CallbackContext, ContextTypes
 from bot.admin.auth import admin_or_chat_admin, managed_campaign
 from bot.admin.chats import failure_reason, note_failure
 from bot.polls.results import campaign_result, render_result
-from bot.polls.votes import close_finished, poll_state
+from bot.polls import reminders
+from bot.polls.votes import close_finished, on_close, poll_state
 from bot.replies import reply_once
 from bot.services import Services, of_app, services
 from bot.texts import N_, Gettext, escape, gettext_for
@@ -57,8 +60,11 @@ async def expire_polls(svc: Services) -> list[int]:
 
 
 async def expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every minute: close what reached its close date (see expire_polls)."""
-    await expire_polls(services(context))
+    """Every minute: close what reached its close date (see expire_polls), post the final
+    results of what closed (and any a crash left unsent), and send the reminders due."""
+    closed = await expire_polls(services(context))
+    await on_close(context, closed)
+    await reminders.send_due(context)
 
 
 async def _stop(
@@ -116,6 +122,7 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await store.audit(
             user.id, "poll.close", target=f"#{campaign.id}", result=outcome, detail="/close"
         )
+        await on_close(context, [campaign.id])
     result = await campaign_result(store, campaign.id)
     assert result is not None
     lines += ["", render_result(result, user.language_code)]
@@ -145,9 +152,13 @@ async def _failure_line(context: Context, failure: Unstopped, campaign_id: int, 
 
 
 async def on_startup(application: Any) -> None:
-    """Close polls whose close date passed while the bot was down; then check every minute."""
-    await expire_polls(of_app(application))
+    """Close polls whose close date passed while the bot was down, and post the final
+    results a crash left unsent; then check every minute. The reminders get their jobs."""
+    context: Context = CallbackContext(application)
+    closed = await expire_polls(of_app(application))
+    await on_close(context, closed)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             expire_job, interval=EXPIRY_INTERVAL, first=EXPIRY_INTERVAL, name="polls.expire"
         )
+    await reminders.schedule_all(context)

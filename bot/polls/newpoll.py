@@ -50,6 +50,12 @@ HELP = N_(
     "• <code>shuffle</code> — options in random order\n"
     "• <code>addable</code> — voters may add options (public polls, not quizzes)\n"
     "• <code>desc=text</code> — a description (after the other settings, or in quotes)\n"
+    "• <code>nofinal</code> — no final result post in the chats when it closes "
+    "(<code>final</code>: post it, the default)\n"
+    "• <code>remind=1h</code> (<code>30m</code>, <code>1d</code>) — remind each chat "
+    "before it closes\n"
+    "• <code>members</code> — only channel members of more than a day may vote; "
+    "<code>countries=RU,KZ</code> — only voters from these countries (channels only)\n"
     "• <code>@channel</code> or a chat id — where to send (default: the default channels)\n"
     "Example: <code>/newpoll Best car? | Lada | Moskvich | multi public 2d @mygroup</code>\n"
     "Durations add up: <code>1d 12h</code>. End with <code>|</code> if your last option "
@@ -70,6 +76,8 @@ BAD_CLOSE_DATE = N_(
     "“{word}”: give the close date like close=2026-12-01T18:00 or close=01.12.2026 18:00."
 )
 EMPTY_TEXT = N_("“{word}”: write the text after the = sign.")
+BAD_REMIND = N_("“{word}”: give the time before the close like remind=1h, 30m or 1d.")
+BAD_COUNTRIES = N_("“{word}”: give two-letter country codes like countries=RU,KZ.")
 
 _WORDS: dict[str, frozenset[str]] = {
     "multi": frozenset({"multi", "multiple", "мульти", "несколько"}),
@@ -79,6 +87,9 @@ _WORDS: dict[str, frozenset[str]] = {
     "hide": frozenset({"hide", "hidden", "скрыть", "скрытый", "скрыто"}),
     "shuffle": frozenset({"shuffle", "перемешать", "вперемешку"}),
     "addable": frozenset({"addable", "добавлять", "дополнять"}),
+    "final": frozenset({"final", "итог", "итоги"}),
+    "nofinal": frozenset({"nofinal", "безитога", "без_итога"}),
+    "members": frozenset({"members", "members_only", "подписчики", "участники"}),
 }
 _KEYS: dict[str, frozenset[str]] = {
     "quiz": _WORDS["quiz"] | {"correct", "answer", "ответ", "верный", "правильный"},
@@ -86,6 +97,8 @@ _KEYS: dict[str, frozenset[str]] = {
     "close": frozenset({"close", "until", "закрыть", "до"}),
     "desc": frozenset({"desc", "description", "описание"}),
     "why": frozenset({"why", "explanation", "пояснение"}),
+    "remind": frozenset({"remind", "reminder", "напомнить", "напоминание"}),
+    "countries": frozenset({"countries", "country", "страны", "страна"}),
 }
 _TEXT_KEYS = ("desc", "why")
 _PAIR = re.compile(r"([^\s=]+)\s*=\s*")
@@ -118,6 +131,10 @@ class _Settings:
     hide: bool = False
     shuffle: bool = False
     addable: bool = False
+    final: bool | None = None
+    remind: int | None = None
+    members: bool = False
+    countries: tuple[str, ...] = ()
     targets: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -174,6 +191,10 @@ def _spec(question: str, options: tuple[str, ...], settings: _Settings) -> PollS
         # The Bot API's default: revoting is on for regular polls, off for quizzes.
         allows_revoting=not quiz,
         description=settings.desc,
+        members_only=settings.members,
+        country_codes=settings.countries,
+        final_post=True if settings.final is None else settings.final,
+        remind_before=settings.remind,
     )
 
 
@@ -261,9 +282,21 @@ def _value(key: str, rest: str) -> tuple[str, str]:
 
 
 def _setting(key: str, name: str, value: str, settings: _Settings, timezone: tzinfo) -> None:
-    mistakes = {"quiz": BAD_CORRECT, "period": BAD_DURATION, "close": BAD_CLOSE_DATE}
+    mistakes = {
+        "quiz": BAD_CORRECT,
+        "period": BAD_DURATION,
+        "close": BAD_CLOSE_DATE,
+        "remind": BAD_REMIND,
+        "countries": BAD_COUNTRIES,
+    }
     ok = True
-    if key == "quiz":
+    if key == "remind":
+        settings.remind = parse_duration(value)
+        ok = bool(settings.remind)
+    elif key == "countries":
+        settings.countries = tuple(p.upper() for p in re.split(r"[,;\s]+", value) if p)
+        ok = bool(settings.countries)
+    elif key == "quiz":
         settings.correct = _numbers(value)
         ok = settings.correct is not None
     elif key == "period":
@@ -291,6 +324,9 @@ _FLAGS: dict[str, tuple[str, bool]] = {
     "hide": ("hide", True),
     "shuffle": ("shuffle", True),
     "addable": ("addable", True),
+    "final": ("final", True),
+    "nofinal": ("final", False),
+    "members": ("members", True),
 }
 
 

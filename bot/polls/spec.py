@@ -92,6 +92,21 @@ ADDING_TO_ANONYMOUS = N_(
     "Voters can add options only to a public poll: make it public or turn off adding options."
 )
 ADDING_TO_QUIZ = N_("Voters cannot add options to a quiz: turn off adding options.")
+MEMBERS_ONLY_NOT_CHANNEL = N_(
+    "Only channel polls can be limited to members: send it to a channel or turn that off."
+)
+COUNTRIES_NOT_CHANNEL = N_(
+    "Only channel polls can be limited to countries: send it to a channel or remove them."
+)
+TOO_MANY_COUNTRIES = N_(
+    "The poll names {count} countries but Telegram allows {max}: remove {extra} of them."
+)
+BAD_COUNTRY = N_(
+    "“{code}” is not a country code: use two-letter ISO codes like RU or KZ "
+    "(FT: anonymous numbers)."
+)
+MAX_COUNTRIES = 12  # sendPoll's country_codes: 0-12 two-letter ISO 3166-1 alpha-2 codes
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +131,11 @@ class PollSpec:
     allow_adding_options: bool = False
     allows_revoting: bool = True
     description: str | None = None
+    members_only: bool = False  # channels only: members of more than 24 hours may vote
+    country_codes: tuple[str, ...] = ()  # channels only: voters from these countries
+    # What the bot does around the poll (not sent to Telegram):
+    final_post: bool = True  # post the final result in each chat when it closes
+    remind_before: int | None = None  # seconds; None: [polls] remind_before of the config
 
 
 class ContentError(Invalid):
@@ -132,6 +152,27 @@ def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem
         problems.append(Problem(ADDING_TO_QUIZ))
     elif spec.allow_adding_options and spec.is_anonymous:
         problems.append(Problem(ADDING_TO_ANONYMOUS))
+    return problems + _channel_problems(spec, in_channel)
+
+
+def _channel_problems(spec: PollSpec, in_channel: bool) -> list[Problem]:
+    """members_only and country_codes: for channel chats only; 0-12 two-letter codes."""
+    problems: list[Problem] = []
+    if spec.members_only and not in_channel:
+        problems.append(Problem(MEMBERS_ONLY_NOT_CHANNEL))
+    if spec.country_codes and not in_channel:
+        problems.append(Problem(COUNTRIES_NOT_CHANNEL))
+    count = len(spec.country_codes)
+    if count > MAX_COUNTRIES:
+        extra = count - MAX_COUNTRIES
+        problems.append(
+            Problem(TOO_MANY_COUNTRIES, {"count": count, "max": MAX_COUNTRIES, "extra": extra})
+        )
+    problems += [
+        Problem(BAD_COUNTRY, {"code": code})
+        for code in spec.country_codes
+        if not _COUNTRY.match(code)
+    ]
     return problems
 
 
@@ -269,6 +310,10 @@ def send_kwargs(spec: PollSpec) -> dict[str, Any]:
     if spec.description is not None:
         kwargs["description"] = spec.description
         kwargs["description_parse_mode"] = None
+    if spec.members_only:
+        kwargs["members_only"] = True
+    if spec.country_codes:
+        kwargs["country_codes"] = list(spec.country_codes)
     if spec.open_period is not None:
         kwargs["open_period"] = spec.open_period
     if spec.close_date is not None:
@@ -293,6 +338,10 @@ class PollTable(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     shuffle: bool = False
     allow_adding_options: bool = False
     revoting: bool | None = None  # default: the Bot API's (on for polls, off for quizzes)
+    members_only: bool = False  # channels only
+    country_codes: list[str] = msgspec.field(default_factory=list)  # channels only
+    final: bool = True  # post the final result in each chat when the poll closes
+    remind_before: int | str | None = None  # seconds or a duration: remind before it closes
 
 
 DURATION_HINT = 'seconds or a duration like "2d", "12h", "30m", "1d12h"'
@@ -347,11 +396,8 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll
     correct = [numbers] if isinstance(numbers, int) else numbers
     if not all(n >= 1 for n in correct):
         raise error("correct_options", "must be a list of option numbers counted from 1")
-    period = table.open_period
-    if isinstance(period, str):
-        period = parse_duration(period)
-        if period is None:
-            raise error("open_period", f"must be {DURATION_HINT}")
+    period = _seconds(table.open_period, "open_period", error)
+    remind = _seconds(table.remind_before, "remind_before", error)
     return PollSpec(
         question=table.question,
         options=tuple(table.options),
@@ -368,7 +414,23 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll
         # The Bot API's default: revoting is on for regular polls, off for quizzes.
         allows_revoting=not table.quiz if table.revoting is None else table.revoting,
         description=table.description,
+        members_only=table.members_only,
+        country_codes=tuple(code.strip().upper() for code in table.country_codes),
+        final_post=table.final,
+        remind_before=remind,
     )
+
+
+def _seconds(
+    value: int | str | None, key: str, error: Callable[[str, str], ContentError]
+) -> int | None:
+    """Seconds given as a number or a duration like "1d12h"."""
+    if not isinstance(value, str):
+        return value
+    seconds = parse_duration(value)
+    if seconds is None:
+        raise error(key, f"must be {DURATION_HINT}")
+    return seconds
 
 
 def _close_date(value: Any, error: Callable[[str, str], ContentError]) -> datetime | None:

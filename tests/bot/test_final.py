@@ -1,0 +1,100 @@
+"""A poll's close: the final result post in each chat, once, and the creator's note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.sandbox import Sandbox
+from tests.cast import ADMIN, AUTONEWS, PLANTNEWS
+from tests.harness import BotHarness, bot_harness
+
+QUESTION = "Which lineup should the plant build?"
+
+
+def finals(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
+    """The final result posts the bot sent to a chat."""
+    return [
+        m
+        for m in bot.bot_messages(chat_id)
+        if "Final result" in (m.get("caption") or m.get("text") or "")
+    ]
+
+
+def polls_in(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
+    return [m for m in bot.bot_messages(chat_id) if "poll" in m]
+
+
+async def new_campaign(bot: BotHarness, settings: str = "1m") -> int:
+    await bot.say(
+        ADMIN, f"/newpoll {QUESTION} | Trucks | Buses | Cars | {settings} @plantnews @autonews"
+    )
+    campaign = await bot.store.latest_campaign()
+    assert campaign is not None
+    return int(campaign.id)
+
+
+async def vote_in(bot: BotHarness, chat_id: int, first_voter: int, choices: list[int]) -> None:
+    (poll,) = polls_in(bot, chat_id)
+    for offset, choice in enumerate(choices):
+        bot.world.vote(first_voter + offset, poll["poll"]["id"], [choice])
+    await bot.drain()
+
+
+async def test_each_chat_gets_one_final_post_replying_to_its_poll_with_its_own_counts(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with bot_harness(sandbox, tmp_path) as bot:
+        campaign_id = await new_campaign(bot)
+        await vote_in(bot, PLANTNEWS, 7000, [0, 0, 1])
+        await vote_in(bot, AUTONEWS, 8000, [2, 2, 2, 2, 1])
+        assert finals(bot, PLANTNEWS) == [] and finals(bot, AUTONEWS) == []
+
+        bot.world.advance(61)  # the sandbox closes both polls and reports them closed
+        await bot.drain()
+        await bot.drain()  # a second look changes nothing
+
+        (plant,) = finals(bot, PLANTNEWS)
+        (auto,) = finals(bot, AUTONEWS)
+        for chat_id, post in ((PLANTNEWS, plant), (AUTONEWS, auto)):
+            (poll,) = polls_in(bot, chat_id)
+            assert post["reply_to_message"]["message_id"] == poll["message_id"]
+            assert "photo" in post  # the chart, the result as its caption
+        assert "Winner: Trucks" in plant["caption"] and "3 voters" in plant["caption"]
+        assert "(2)" in plant["caption"] and "(4)" not in plant["caption"]
+        assert "Winner: Cars" in auto["caption"] and "5 voters" in auto["caption"]
+        assert "@plantnews" not in auto["caption"] and "@autonews" not in plant["caption"]
+        (note,) = [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")]
+        assert (
+            f"Poll #{campaign_id} has closed" in note["text"]
+            and "8 votes in 2 chats" in note["text"]
+        )
+        assert "Winner: Cars" in note["text"]
+
+
+async def test_close_posts_the_final_result_once_in_each_chat(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with bot_harness(sandbox, tmp_path) as bot:
+        campaign_id = await new_campaign(bot, "2d")
+        await vote_in(bot, PLANTNEWS, 7000, [1])
+        await bot.say(ADMIN, f"/close {campaign_id}")
+        await bot.say(ADMIN, f"/close {campaign_id}")  # closed already: nothing more
+        (plant,) = finals(bot, PLANTNEWS)
+        (auto,) = finals(bot, AUTONEWS)
+        assert "Winner: Buses" in plant["caption"]
+        assert "0 voters" in auto["caption"] and "Winner" not in auto["caption"]
+
+
+async def test_nofinal_posts_nothing_when_the_poll_closes(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with bot_harness(sandbox, tmp_path) as bot:
+        campaign_id = await new_campaign(bot, "1m nofinal")
+        await vote_in(bot, PLANTNEWS, 7000, [1])
+        bot.world.advance(61)
+        await bot.drain()
+        campaign = await bot.store.campaign(campaign_id)
+        assert campaign is not None and campaign.is_closed
+        assert finals(bot, PLANTNEWS) == [] and finals(bot, AUTONEWS) == []
+        assert [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")] == []
