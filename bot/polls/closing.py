@@ -122,7 +122,7 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await store.audit(
             user.id, "poll.close", target=f"#{campaign.id}", result=outcome, detail="/close"
         )
-        await on_close(context, [campaign.id])
+        await on_close(context, [campaign.id], closed_by=user.id)
     result = await campaign_result(store, campaign.id)
     assert result is not None
     lines += ["", render_result(result, user.language_code)]

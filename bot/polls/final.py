@@ -42,8 +42,11 @@ def wants_final(spec: dict[str, object]) -> bool:
     return spec.get("final_post") is not False
 
 
-async def after_close(context: Context, campaign_ids: Sequence[int]) -> None:
-    """Claim the final posts of campaigns that just closed, then send every claim due."""
+async def after_close(
+    context: Context, campaign_ids: Sequence[int], *, closed_by: int | None = None
+) -> None:
+    """Claim the final posts of campaigns that just closed, then send every claim due.
+    The creator's note is left out when the creator closed it (/close showed the result)."""
     store = services(context).store
     for campaign_id in campaign_ids:
         campaign = await store.campaign(campaign_id)
@@ -55,7 +58,7 @@ async def after_close(context: Context, campaign_ids: Sequence[int]) -> None:
             if poll.chat_id is not None
         ]
         await store.claim_followups(campaign_id, FINAL, polls)
-        if campaign.created_by is not None:
+        if campaign.created_by not in (None, closed_by):
             await store.claim_followups(campaign_id, NOTE, [(campaign.created_by, None)])
     await deliver(context)
 

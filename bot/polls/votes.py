@@ -24,10 +24,15 @@ from storage import Store
 from storage.polls import OptionState, PollState
 
 
-async def on_close(context: CallbackContext[Any, Any, Any, Any], closed: Sequence[int]) -> None:
-    """What follows a poll's close (campaigns ``closed`` just now, maybe none): the final
-    result posts, claimed and sent (also those a crash left unsent)."""
-    await final.after_close(context, closed)
+async def on_close(
+    context: CallbackContext[Any, Any, Any, Any],
+    closed: Sequence[int],
+    *,
+    closed_by: int | None = None,
+) -> None:
+    """What follows a poll's close (campaigns ``closed`` just now, maybe none; by an admin's
+    /close): the final result posts, claimed and sent (also those a crash left unsent)."""
+    await final.after_close(context, closed, closed_by=closed_by)
 
 
 def poll_state(poll: Poll) -> PollState:

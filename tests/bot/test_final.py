@@ -84,6 +84,8 @@ async def test_close_posts_the_final_result_once_in_each_chat(
         (auto,) = finals(bot, AUTONEWS)
         assert "Winner: Buses" in plant["caption"]
         assert "0 voters" in auto["caption"] and "Winner" not in auto["caption"]
+        # The creator closed it and saw the result in the answer: no second note.
+        assert [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")] == []
 
 
 async def test_nofinal_posts_nothing_when_the_poll_closes(
