@@ -252,8 +252,8 @@ async def post_article_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if problems:
         await reply_once(update, context, newpoll.refusal(problems, _))
         return
-    request = _Request("poll", original, targets, spec_for, article.id)
-    await _publish_or_preview(update, context, request, at_once)
+    request = Request("poll", original, targets, spec_for, article.id)
+    await publish_or_preview(update, context, request, at_once)
 
 
 @admin_or_chat_admin
@@ -282,8 +282,8 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_once(update, context, newpoll.refusal(problems, _, hint))
         return
     spec = request.spec
-    await _publish_or_preview(
-        update, context, _Request("newpoll", spec, targets, lambda _t: spec), at_once
+    await publish_or_preview(
+        update, context, Request("newpoll", spec, targets, lambda _t: spec), at_once
     )
 
 
@@ -311,7 +311,7 @@ def without_now(body: str) -> tuple[str, bool]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Request:
+class Request:
     """A poll an admin asked for, checked: what goes where."""
 
     kind: str  # "poll" (an article's) or "newpoll"
@@ -321,8 +321,8 @@ class _Request:
     article_id: str | None = None
 
 
-async def _publish_or_preview(
-    update: Update, context: Context, request: _Request, at_once: bool
+async def publish_or_preview(
+    update: Update, context: Context, request: Request, at_once: bool
 ) -> None:
     """Publish now (``now``, or previews off), or store a draft and show its preview."""
     user = update.effective_user

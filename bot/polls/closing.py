@@ -20,8 +20,8 @@ from telegram.ext import CallbackContext, ContextTypes
 
 from bot.admin.auth import admin_or_chat_admin, managed_campaign
 from bot.admin.chats import failure_reason, note_failure
-from bot.polls.results import campaign_result, render_result
 from bot.polls import reminders
+from bot.polls.results import campaign_result, render_result
 from bot.polls.votes import close_finished, on_close, poll_state
 from bot.replies import reply_once
 from bot.services import Services, of_app, services

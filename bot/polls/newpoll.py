@@ -166,6 +166,16 @@ def parse(text: str, timezone: tzinfo) -> NewPoll:
     return NewPoll(spec, tuple(settings.targets), (*chats, *settings.problems))
 
 
+def with_settings(question: str, options: tuple[str, ...], text: str, timezone: tzinfo) -> NewPoll:
+    """A poll with this question and these options and the settings (and chats) of
+    ``text``, read as the settings part of /newpoll (/repost)."""
+    settings = _Settings()
+    if text.strip():
+        _read_settings(text, settings, timezone)
+    spec = _spec(question, options, settings)
+    return NewPoll(spec, tuple(settings.targets), tuple(settings.problems))
+
+
 def _parts(text: str) -> list[str]:
     body = text.strip()
     if "|" in body:

@@ -59,16 +59,14 @@ async def send_due(context: Context) -> int:
             )
     sent = 0
     for claim in await svc.store.pending_followups((REMIND,)):
-        poll = open_polls.get((claim.campaign_id, claim.chat_id))
-        if poll is not None and now < poll.close_date:
+        still = open_polls.get((claim.campaign_id, claim.chat_id))
+        if still is not None and now < still.close_date:
             try:
-                sent += await _remind(context, claim, poll, poll.close_date - now)
+                sent += await _remind(context, claim, still, still.close_date - now)
             except (Forbidden, BadRequest) as exc:
-                await note_failure(context, poll.chat_id, exc)
+                await note_failure(context, still.chat_id, exc)
             except TelegramError as exc:  # may pass: sent at the next check if still due
-                log.warning(
-                    "reminder of #%s to %s failed: %s", poll.campaign_id, poll.chat_id, exc
-                )
+                log.warning("reminder to %s failed: %s", still.chat_id, exc)
                 continue
         await svc.store.mark_followup_sent(claim.id)  # sent, or the poll closed first
     return sent

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
 from collections.abc import Sequence
 from typing import Any
 
