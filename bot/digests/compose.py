@@ -58,6 +58,7 @@ MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
 MAX_CAMPAIGNS = 30
 TREND_POINTS = 60  # per poll: snapshots are thinned to about this many
 FIRST_LOOKBACK = timedelta(days=1)  # closed campaigns a chat's first digest still shows
+WEEK = timedelta(days=7)  # week over week: the change since the same time a week earlier
 
 
 def timestamp(moment: datetime) -> int:
@@ -87,6 +88,22 @@ class CampaignDigest:
     previous: DigestItem | None
     readers: int | None  # readers who asked for the article's summary
     trend: tuple[TrendPoint, ...] = ()
+    week_ago: int | None = None  # voters a week earlier (None: younger than a week)
+
+    @property
+    def campaign_id(self) -> int:
+        return self.result.campaign.id
+
+    @property
+    def voters(self) -> int:
+        return self.result.total_voters
+
+    def changed(self, since: int) -> bool:
+        """Is there news since the previous digest (at ``since``): new here, other counts
+        than it showed, or closed since?"""
+        closed_at = self.result.campaign.closed_at
+        fresh_close = closed_at is not None and closed_at >= since
+        return self.previous is None or self.previous != self.item or fresh_close
 
     @property
     def item(self) -> DigestItem:
@@ -126,6 +143,12 @@ class Digest:
     campaigns: tuple[CampaignDigest, ...]
     compared: bool  # there was a previous digest to this chat
     admin: bool = False  # the private admin view (bot/polls/scope.py)
+    since: int = 0  # when the previous digest to this chat was claimed
+
+    @property
+    def unchanged(self) -> bool:
+        """Nothing to tell: a previous digest showed all of this as it is now."""
+        return self.compared and not any(item.changed(self.since) for item in self.campaigns)
 
     @property
     def charted(self) -> list[CampaignDigest]:
@@ -165,19 +188,41 @@ async def compose(
         wanted = sorted(audience.chats)
         shown = await store.campaigns_in_chats(wanted, closed_since=since, limit=MAX_CAMPAIGNS)
     chats: dict[int | None, ChatRecord | None] = {}
-    campaigns: list[CampaignDigest] = []
-    for campaign in sorted(shown, key=lambda c: (c.is_closed, -c.id)):
+    found: list[tuple[CampaignDigest, list[PollCounts]]] = []
+    for campaign in shown:
         polls = await store.counts_of(campaign.id)
         result = await combined(store, campaign, polls, chats)
         readers = await store.summary_readers(campaign.article_id) if campaign.article_id else None
         for index, view in enumerate(views(result, audience)):
-            charted = sum(not c.result.hidden for c in campaigns)
             own = [p for p in polls if p.poll.poll_id in {c.poll_id for c in view.chats}]
-            drawn = trends and not view.hidden and charted < MAX_PANELS
-            trend = await trend_of(store, view, own, request.now) if drawn else ()
             was = before.get(campaign.id) if index == 0 else None
-            campaigns.append(CampaignDigest(view, was, readers, trend))
-    return Digest(request, tuple(campaigns), previous is not None, audience.admin)
+            week = await _week_ago(store, view, own, request.now)
+            found.append((CampaignDigest(view, was, readers, week_ago=week), own))
+    worth = [
+        (item, own)
+        for item, own in found
+        if previous is None or item.changed(since) or item.voters
+    ]
+    worth.sort(key=lambda pair: (-pair[0].voters, pair[0].result.is_closed, -pair[0].campaign_id))
+    campaigns: list[CampaignDigest] = []
+    for item, own in worth:  # the chart shows the polls with most voters
+        charted = sum(not c.result.hidden for c in campaigns)
+        if trends and not item.result.hidden and charted < MAX_PANELS:
+            trend = await trend_of(store, item.result, own, request.now)
+            item = dataclasses.replace(item, trend=trend)
+        campaigns.append(item)
+    return Digest(request, tuple(campaigns), previous is not None, audience.admin, since)
+
+
+async def _week_ago(
+    store: Store, result: CampaignResult, polls: Sequence[PollCounts], now: datetime
+) -> int | None:
+    """The voters of these polls a week before ``now``, if the campaign is that old."""
+    then = timestamp(now - WEEK)
+    if result.hidden or result.campaign.created_at > then:
+        return None
+    totals = [await store.total_at(p.poll.poll_id, then // 60) for p in polls]
+    return sum(total or 0 for total in totals)
 
 
 async def trend_of(
@@ -228,11 +273,20 @@ def render(digest: Digest) -> tuple[str, list[str]]:
         language, "{n} closed", "{n} closed", len(digest.campaigns) - opened
     )
     header = f"🗞 {title}\n{counts}"
-    blocks = [_block(c, digest.compared, language, digest.admin) for c in digest.campaigns]
+    articles: set[str | None] = set()
+    blocks: list[str] = []
+    for item in digest.campaigns:  # the summary readers once per article
+        article = item.result.campaign.article_id
+        blocks.append(
+            _block(item, digest.compared, language, digest.admin, article not in articles)
+        )
+        articles.add(article)
     return header, blocks or [_("No open polls, and none closed since the last digest.")]
 
 
-def _block(item: CampaignDigest, compared: bool, language: str | None, admin: bool) -> str:
+def _block(
+    item: CampaignDigest, compared: bool, language: str | None, admin: bool, readers: bool
+) -> str:
     _ = gettext_for(language)
     result, previous = item.result, item.previous
     state = state_text(result, language)
@@ -255,16 +309,20 @@ def _block(item: CampaignDigest, compared: bool, language: str | None, admin: bo
     if admin and len(result.chats) > 1:
         split = [f"{escape(c.chat_name)} {c.total_voters}" for c in result.chats]
         lines.append("💬 " + _("By chat: {split}").format(split=" · ".join(split)))
-    if admin and item.readers is not None:
-        lines.append(
-            "📖 "
-            + translate_plural(
-                language,
-                "Summary requested by {n} reader",
-                "Summary requested by {n} readers",
-                item.readers,
-            )
+    if item.week_ago is not None:
+        weekly = result.total_voters - item.week_ago
+        lines.append("📅 " + _("Week over week: {change:+d} voters").format(change=weekly))
+    if admin and readers and item.readers is not None:
+        line = translate_plural(
+            language,
+            "Summary requested by {n} reader",
+            "Summary requested by {n} readers",
+            item.readers,
         )
+        if result.total_voters:
+            share = round(100 * item.readers / result.total_voters)
+            line += " " + _("({share}% of the voters)").format(share=share)
+        lines.append("📖 " + line)
     return "\n".join(lines)
 
 
@@ -344,6 +402,11 @@ async def send_digest(
         )
         return False, None
     digest = await compose(store, request, await audience_of(context, request), trends=charts)
+    if request.schedule_id is not None and svc.config.digest.skip_unchanged and digest.unchanged:
+        # Nothing changed here since the previous digest: claimed, and left unsent (the
+        # next one still compares with what this chat saw last).
+        log.info("digest of schedule %s: nothing changed, not sent", request.schedule_id)
+        return True, None
     await store.record_digest_items(digest_id, digest.items)
     if not digest.campaigns and request.schedule_id is not None and request.target_chat < 0:
         # Nothing to report: a channel or group is not told so every day.

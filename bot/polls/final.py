@@ -21,8 +21,8 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackContext
 
+import bot.digests.compose as digest  # imported while bot.digests loads: by module
 from bot.admin.chats import chat_language, note_failure
-from bot.digests.compose import draw, result_chart, trend_of
 from bot.polls.results import CampaignResult, campaign_result, render_result
 from bot.polls.scope import for_chat, for_user, scoped
 from bot.replies import SendKey, send_once
@@ -100,8 +100,8 @@ async def _send(context: Context, followup: Followup, result: CampaignResult) ->
     if svc.config.digest.charts and not view.hidden:
         polls = [p for p in await svc.store.counts_of(view.campaign.id)]
         own = [p for p in polls if p.poll.chat_id == followup.chat_id]
-        trend = await trend_of(svc.store, view, own, svc.clock.utc())
-        png = await draw([result_chart(view, trend)], language, svc.config.bot.tz)
+        trend = await digest.trend_of(svc.store, view, own, svc.clock.utc())
+        png = await digest.draw([digest.result_chart(view, trend)], language, svc.config.bot.tz)
     reply = (
         ReplyParameters(followup.reply_to, allow_sending_without_reply=True)
         if followup.reply_to is not None

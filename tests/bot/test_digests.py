@@ -315,13 +315,15 @@ async def test_closed_polls_appear_once_after_closing_and_summary_readers_are_co
     clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
-        await post_poll(bot, question="Which lineup?")
+        _, (lineup, _auto) = await post_poll(bot, question="Which lineup?")
         closing, _ = await post_poll(bot, question="Keep the old name?", article_id="plant")
         clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
         await bot.store.close_campaign(closing, at=int(HOUR.timestamp()) + 1800)
+        await vote(bot, lineup, 5000, [0])  # news in each digest: none is skipped as unchanged
         clock.set(HOUR + timedelta(hours=1, seconds=5))
         await run_job(bot, schedule_id)
+        await vote(bot, lineup, 5100, [1])
         clock.set(HOUR + timedelta(hours=2, seconds=5))
         await run_job(bot, schedule_id)
         first, second, third = (text_of(m) for m in bot_posts(bot, PLANTNEWS))
