@@ -175,3 +175,15 @@ def test_an_option_that_is_only_a_chat_is_refused(text: str) -> None:
     request = parse(text, UTC)
     assert [p.message for p in request.problems] == [newpoll.OPTION_IS_A_CHAT]
     assert "Option 2" in _texts(request)
+
+
+def test_final_reminder_members_and_countries_settings() -> None:
+    spec = parse("Q? | a | b | nofinal remind=1h members countries=ru,KZ", UTC).spec
+    assert (spec.final_post, spec.remind_before, spec.members_only) == (False, 3600, True)
+    assert spec.country_codes == ("RU", "KZ")
+    russian = parse("Q? | a | b | безитога напомнить=30м подписчики страны=RU", UTC).spec
+    assert (russian.final_post, russian.remind_before, russian.members_only) == (False, 1800, True)
+    assert parse("Q? | a | b | 1d", UTC).spec.final_post  # on by default
+    assert [p.message for p in parse("Q? | a | b | remind=soon", UTC).problems] == [
+        newpoll.BAD_REMIND
+    ]

@@ -319,3 +319,36 @@ def test_spec_from_mapping_names_the_bad_key(data: dict[str, Any], field: str) -
     assert "content/x.toml" in str(caught.value)
     if field == "poll.colour":
         assert "'colour'" in caught.value.message
+
+
+def test_members_only_and_countries_are_for_channels_with_up_to_12_two_letter_codes() -> None:
+    spec = PollSpec("Who?", ("A", "B"), members_only=True, country_codes=("RU", "KZ", "FT"))
+    assert problems_of(spec) == []
+    kwargs = send_kwargs(spec)
+    assert kwargs["members_only"] is True and kwargs["country_codes"] == ["RU", "KZ", "FT"]
+    assert "members_only" not in send_kwargs(PollSpec("Who?", ("A", "B")))
+    assert problems_of(spec, in_channel=False) == [
+        pollspec.MEMBERS_ONLY_NOT_CHANNEL,
+        pollspec.COUNTRIES_NOT_CHANNEL,
+    ]
+    many = PollSpec("Who?", ("A", "B"), country_codes=tuple(f"A{chr(65 + i)}" for i in range(13)))
+    assert problems_of(many) == [pollspec.TOO_MANY_COUNTRIES]
+    assert problems_of(PollSpec("Who?", ("A", "B"), country_codes=("RUS", "r1"))) == [
+        pollspec.BAD_COUNTRY,
+        pollspec.BAD_COUNTRY,
+    ]
+
+
+def test_an_article_poll_table_reads_final_reminder_members_and_countries() -> None:
+    table = {
+        "question": "Who?",
+        "options": ["A", "B"],
+        "final": False,
+        "remind_before": "1h",
+        "members_only": True,
+        "country_codes": ["ru", "KZ"],
+    }
+    spec = spec_from_mapping(table, "a.toml")
+    assert (spec.final_post, spec.remind_before, spec.members_only) == (False, 3600, True)
+    assert spec.country_codes == ("RU", "KZ")
+    assert spec_from_mapping({"question": "Q", "options": ["A"]}, "a.toml").final_post
