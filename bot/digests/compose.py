@@ -311,7 +311,7 @@ def _block(
         lines.append("💬 " + _("By chat: {split}").format(split=" · ".join(split)))
     if item.week_ago is not None:
         weekly = result.total_voters - item.week_ago
-        lines.append("📅 " + _("Week over week: {change:+d} voters").format(change=weekly))
+        lines.append("📅 " + _("Voters, week over week: {change:+d}").format(change=weekly))
     if admin and readers and item.readers is not None:
         line = translate_plural(
             language,
@@ -321,7 +321,7 @@ def _block(
         )
         if result.total_voters:
             share = round(100 * item.readers / result.total_voters)
-            line += " " + _("({share}% of the voters)").format(share=share)
+            line += " " + _("(of the voters: {share}%)").format(share=share)
         lines.append("📖 " + line)
     return "\n".join(lines)
 

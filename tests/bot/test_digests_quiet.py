@@ -94,4 +94,4 @@ async def test_week_over_week_shows_the_change_since_a_week_earlier(
         clock.advance(timedelta(days=7).total_seconds())
         await vote(bot, plant_poll, 5100, [0, 0, 2])
         await bot.say(ADMIN, "/digest @plantnews")
-        assert "Week over week: +3 voters" in text_of(bot_posts(bot, PLANTNEWS)[1])
+        assert "Voters, week over week: +3" in text_of(bot_posts(bot, PLANTNEWS)[1])
