@@ -225,7 +225,7 @@ async def test_members_only_and_country_codes_are_for_channels_with_two_letter_c
     assert message.poll is not None and message.poll.members_only
     assert message.poll.country_codes == ("RU", "KZ", "FT")
     for bad in (["ru"], ["RUS"], ["R1"], [f"A{chr(65 + i)}" for i in range(13)]):
-        with pytest.raises(telegram.error.BadRequest, match="(?i)country"):
+        with pytest.raises(telegram.error.BadRequest, match=r"(?i)country"):
             await bot.send_poll(cast.channel, "Who?", OPTIONS, country_codes=bad)
     for kwargs in ({"members_only": True}, {"country_codes": ["RU"]}):
         with pytest.raises(telegram.error.BadRequest, match="only in channel chats"):
