@@ -3,8 +3,8 @@
 Each is *claimed* (a row keyed by campaign, chat and kind) before it is sent, so it goes to
 a chat once however often the close is seen; a claim not marked sent (a crash between the
 claim and the send) is picked up again, and the ledger key derived from the claim's id
-keeps what did go out from going out twice. Also here: what the reminders need to know
-of open polls, and a poll's counts a week ago (the digests' week over week).
+keeps what did go out from going out twice; the messages sent are kept, for /delete. Also
+here: what the reminders need to know of open polls.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ class Followup:
     chat_id: int
     kind: str  # FINAL, NOTE or REMIND
     reply_to: int | None  # the poll's message in that chat
-    claimed_at: int
-    sent_at: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +40,7 @@ class ClosingPoll:
     spec: dict[str, object]  # its campaign's settings
 
 
-_COLUMNS = "id, campaign_id, chat_id, kind, reply_to, claimed_at, sent_at"
+_COLUMNS = "id, campaign_id, chat_id, kind, reply_to"
 
 
 def _followup(row: sqlite3.Row) -> Followup:
@@ -52,8 +50,6 @@ def _followup(row: sqlite3.Row) -> Followup:
         row["chat_id"],
         row["kind"],
         row["reply_to"],
-        row["claimed_at"],
-        row["sent_at"],
     )
 
 
@@ -85,19 +81,39 @@ class FollowupsMixin(StoreBase):
         )
         return [_followup(row) for row in rows]
 
-    async def followups(self, campaign_id: int) -> list[Followup]:
-        rows = await self._all(
-            f"SELECT {_COLUMNS} FROM followups WHERE campaign_id = ? ORDER BY id",
-            (campaign_id,),
-        )
-        return [_followup(row) for row in rows]
-
-    async def mark_followup_sent(self, followup_id: int) -> None:
+    async def mark_followup_sent(self, followup_id: int, message_ids: Sequence[int] = ()) -> None:
+        """The claim is done: sent (as these messages), or given up."""
         async with self.write() as conn:
             await conn.execute(
-                "UPDATE followups SET sent_at = COALESCE(sent_at, ?) WHERE id = ?",
-                (self.now(), followup_id),
+                "UPDATE followups SET sent_at = COALESCE(sent_at, ?), message_ids = ?"
+                " WHERE id = ?",
+                (self.now(), json.dumps(list(message_ids)), followup_id),
             )
+
+    async def followup_messages(self, campaign_id: int) -> list[tuple[int, int]]:
+        """(chat id, message id) of every follow-up a campaign's chats were sent."""
+        rows = await self._all(
+            "SELECT chat_id, message_ids FROM followups WHERE campaign_id = ?"
+            " AND kind != ? AND message_ids IS NOT NULL ORDER BY id",
+            (campaign_id, NOTE),
+        )
+        return [(int(row[0]), int(m)) for row in rows for m in json.loads(row[1])]
+
+    async def unclaimed_closed_campaigns(self) -> list[int]:
+        """Closed, not deleted campaigns with polls in chats whose final posts were never
+        claimed (a kill between the close and the claim), unless turned off (``final_post``
+        false in their settings)."""
+        rows = await self._all(
+            "SELECT c.id FROM campaigns c WHERE c.closed_at IS NOT NULL"
+            " AND c.deleted_at IS NULL"
+            " AND COALESCE(json_extract(c.spec, '$.final_post'), 1) != 0"
+            " AND EXISTS (SELECT 1 FROM polls p WHERE p.campaign_id = c.id"
+            "   AND p.chat_id IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM followups f WHERE f.campaign_id = c.id"
+            "   AND f.kind = ?) ORDER BY c.id",
+            (FINAL,),
+        )
+        return [int(row[0]) for row in rows]
 
     async def closing_polls(self) -> list[ClosingPoll]:
         """Open polls with a close date, of campaigns neither closed nor deleted."""
@@ -114,20 +130,3 @@ class FollowupsMixin(StoreBase):
             )
             for row in rows
         ]
-
-    async def total_at(self, poll_id: str, minute: int) -> int | None:
-        """A poll's voters at ``minute`` (its latest snapshot then), None before its first."""
-        value = await self._scalar(
-            "SELECT total FROM snapshots WHERE poll_id = ? AND minute <= ?"
-            " ORDER BY minute DESC LIMIT 1",
-            (poll_id, minute),
-        )
-        return None if value is None else int(value)
-
-    async def summary_readers_since(self, article_id: str, since: int) -> int:
-        """Readers who first asked for an article's summary at or after ``since``."""
-        value = await self._scalar(
-            "SELECT COUNT(*) FROM summary_requests WHERE article_id = ? AND first_at >= ?",
-            (article_id, since),
-        )
-        return int(value or 0)

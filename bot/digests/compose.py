@@ -6,14 +6,12 @@ Only kept counts, snapshots and digest items are read: a digest never scans the 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
-from itertools import groupby
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +21,12 @@ from telegram.ext import CallbackContext
 
 from bot.admin.chats import failure_reason, note_failure
 from bot.digests import schedules
-from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
+from bot.digests.charts import MAX_PANELS, ChartData, TrendPoint, draw, result_chart, trend_of
 from bot.polls.results import (
     CampaignResult,
     OptionTotal,
     combined,
     hidden_text,
-    option_key,
     option_lines,
     state_text,
     voters_text,
@@ -56,7 +53,6 @@ Context = CallbackContext[Any, Any, Any, Any]
 
 MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
 MAX_CAMPAIGNS = 30
-TREND_POINTS = 60  # per poll: snapshots are thinned to about this many
 FIRST_LOOKBACK = timedelta(days=1)  # closed campaigns a chat's first digest still shows
 WEEK = timedelta(days=7)  # week over week: the change since the same time a week earlier
 
@@ -119,22 +115,6 @@ class CampaignDigest:
 
     def chart(self) -> ChartData:
         return result_chart(self.result, self.trend)
-
-
-def result_chart(result: CampaignResult, trend: tuple[TrendPoint, ...] = ()) -> ChartData:
-    """One chart panel of a result (already scoped): its bars, and its trend if any."""
-    correct = result.correct_keys
-    options = tuple(
-        OptionResult(o.label + (" ✓" if o.key in correct else ""), o.count) for o in result.options
-    )
-    return ChartData(
-        result.question,
-        options,
-        result.total_voters,
-        trend,
-        multiple=result.multiple,
-        chats=len(result.chats),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,39 +203,6 @@ async def _week_ago(
         return None
     totals = [await store.total_at(p.poll.poll_id, then // 60) for p in polls]
     return sum(total or 0 for total in totals)
-
-
-async def trend_of(
-    store: Store, result: CampaignResult, polls: Sequence[PollCounts], now: datetime
-) -> tuple[TrendPoint, ...]:
-    """Combined counts over time: each poll's latest snapshot, summed at every moment."""
-    start = result.campaign.created_at // 60
-    bucket = -(-max(1, timestamp(now) // 60 - start) // TREND_POINTS)
-    originals = len(result.campaign.options)
-    events: list[tuple[int, str, dict[str, int]]] = []
-    for poll in polls:
-        keys = {o.persistent_id: option_key(o, originals) for o in poll.options}
-        series = await store.snapshot_series(
-            poll.poll.poll_id, since_minute=start, bucket_minutes=bucket
-        )
-        events += [
-            (
-                snap.minute,
-                poll.poll.poll_id,
-                {keys[pid]: count for pid, count in snap.counts.items() if pid in keys},
-            )
-            for snap in series
-        ]
-    order = [option.key for option in result.options]
-    latest: dict[str, dict[str, int]] = {}
-    points: list[TrendPoint] = []
-    for minute, group in groupby(sorted(events, key=lambda e: e[0]), key=lambda e: e[0]):
-        latest.update((poll_id, counts) for _, poll_id, counts in group)
-        totals = tuple(sum(counts.get(key, 0) for counts in latest.values()) for key in order)
-        points.append(TrendPoint(datetime.fromtimestamp(minute * 60, UTC), totals))
-    if points and points[-1].at < now - timedelta(minutes=1):
-        points.append(TrendPoint(now, tuple(option.count for option in result.options)))
-    return tuple(points)
 
 
 # -- rendering --------------------------------------------------------------------------
@@ -424,15 +371,6 @@ async def render_png(digest: Digest) -> bytes | None:
     charts = [item.chart() for item in digest.charted]
     request = digest.request
     return await draw(charts, request.language, request.timezone)
-
-
-async def draw(charts: Sequence[ChartData], language: str, timezone: tzinfo) -> bytes | None:
-    """Charts drawn in a worker thread; None (text only) if drawing fails."""
-    try:
-        return await asyncio.to_thread(render_chart, charts, language, timezone=timezone)
-    except Exception:  # a chart is a bonus: the message goes out without it
-        log.exception("could not draw a chart")
-        return None
 
 
 def ledger_key(request: DigestRequest, update_id: int | None) -> SendKey:

@@ -73,4 +73,5 @@ FEATURE = Feature(
         ),
     ),
     on_startup=closing.on_startup,
+    on_caught_up=closing.on_caught_up,
 )

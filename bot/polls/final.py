@@ -5,8 +5,12 @@ its voters and a chart, all of that chat's own poll only (the scope rule,
 bot/polls/scope.py); the admin who created the campaign gets the combined result
 privately. Each is claimed in the database first (storage/followups.py) and sent under a
 ledger key derived from the claim, so it goes out once per chat across restarts and
-crashes: a claim left unsent is sent by the next close seen, the next expiry check, or the
-start. ``final = false`` in an article's ``[poll]`` or ``nofinal`` in /newpoll turns it off.
+crashes. The close only claims (``claim``): the sending runs apart (``kick``: a task of
+its own, off the pump's batch of votes; the expiry check of every minute and the start
+send what is left), one sender at a time (``Services.followups_lock``). A campaign closed
+without its claims (a kill in between) is claimed by the next check (``claim_missed``).
+``final = false`` in an article's ``[poll]`` or ``nofinal`` in /newpoll turns it off; a
+chat whose poll message is gone gets none.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackContext
 
-import bot.digests.compose as digest  # imported while bot.digests loads: by module
 from bot.admin.chats import chat_language, note_failure
+from bot.digests.charts import draw, result_chart, trend_of
 from bot.polls.results import CampaignResult, campaign_result, render_result
 from bot.polls.scope import for_chat, for_user, scoped
-from bot.replies import SendKey, send_once
+from bot.replies import SendKey, Sent, send_once
 from bot.services import services
 from bot.texts import N_, bold, escape, telegram_length, translate
 from storage.followups import FINAL, NOTE, Followup
@@ -42,11 +46,12 @@ def wants_final(spec: dict[str, object]) -> bool:
     return spec.get("final_post") is not False
 
 
-async def after_close(
+async def claim(
     context: Context, campaign_ids: Sequence[int], *, closed_by: int | None = None
 ) -> None:
-    """Claim the final posts of campaigns that just closed, then send every claim due.
-    The creator's note is left out when the creator closed it (/close showed the result)."""
+    """Claim the final posts of campaigns that just closed (nothing is sent here: see
+    ``kick``). The creator's note is left out when the creator closed it (/close showed
+    the result)."""
     store = services(context).store
     for campaign_id in campaign_ids:
         campaign = await store.campaign(campaign_id)
@@ -60,12 +65,32 @@ async def after_close(
         await store.claim_followups(campaign_id, FINAL, polls)
         if campaign.created_by not in (None, closed_by):
             await store.claim_followups(campaign_id, NOTE, [(campaign.created_by, None)])
-    await deliver(context)
 
 
-async def deliver(context: Context) -> int:
-    """Send every claimed final post and note not sent yet; how many went out now."""
+async def claim_missed(context: Context) -> None:
+    """Claim the final posts of closed campaigns that have none: a kill came between
+    their close and their claim."""
+    await claim(context, await services(context).store.unclaimed_closed_campaigns())
+
+
+def kick(context: Context) -> None:
+    """Send the claims now, in a task of its own: not in the handler that claimed them."""
+    svc = services(context)
+    task = context.application.create_task(send_pending(context), name="polls.followups")
+    svc.followups_tasks.add(task)
+    task.add_done_callback(svc.followups_tasks.discard)
+
+
+async def send_pending(context: Context) -> int:
+    """Send every claimed final post and note not sent yet, one sender at a time; how many
+    messages went out now."""
+    async with services(context).followups_lock:
+        return await _deliver(context)
+
+
+async def _deliver(context: Context) -> int:
     store = services(context).store
+    await store.after_batch()  # the claims of a batch still running are read once committed
     sent = 0
     for followup in await store.pending_followups((FINAL, NOTE)):
         campaign = await store.campaign(followup.campaign_id)
@@ -75,18 +100,21 @@ async def deliver(context: Context) -> int:
         result = await campaign_result(store, followup.campaign_id)
         assert result is not None
         try:
-            sent += await _send(context, followup, result)
-        except (Forbidden, BadRequest) as exc:  # the chat is gone for the bot: give up
+            done = await _send(context, followup, result)
+        except (Forbidden, BadRequest) as exc:  # the chat or its poll is gone: give up
             log.warning("final post of #%s to %s: %s", campaign.id, followup.chat_id, exc)
             await note_failure(context, followup.chat_id, exc)
+            done = []
         except TelegramError as exc:  # may pass: the claim stays, sent at the next chance
             log.warning("final post of #%s to %s failed: %s", campaign.id, followup.chat_id, exc)
             continue
-        await store.mark_followup_sent(followup.id)
+        ids = [one.message_id for one in done if one.message_id is not None]
+        await store.mark_followup_sent(followup.id, ids)
+        sent += sum(one.now for one in done)
     return sent
 
 
-async def _send(context: Context, followup: Followup, result: CampaignResult) -> int:
+async def _send(context: Context, followup: Followup, result: CampaignResult) -> list[Sent]:
     """One claimed message (or two: a chart whose caption cannot hold the text)."""
     if followup.kind == NOTE:
         return await _send_note(context, followup, result)
@@ -94,16 +122,36 @@ async def _send(context: Context, followup: Followup, result: CampaignResult) ->
     language = chat_language(svc, await svc.store.chat(followup.chat_id))
     view = scoped(result, for_chat(followup.chat_id, language))
     if view is None:
-        return 0
+        return []
     text = render_result(view, language, admin=False, final=True)
     png = None
     if svc.config.digest.charts and not view.hidden:
-        polls = [p for p in await svc.store.counts_of(view.campaign.id)]
-        own = [p for p in polls if p.poll.chat_id == followup.chat_id]
-        trend = await digest.trend_of(svc.store, view, own, svc.clock.utc())
-        png = await digest.draw([digest.result_chart(view, trend)], language, svc.config.bot.tz)
+        own = [
+            p
+            for p in await svc.store.counts_of(view.campaign.id)
+            if p.poll.chat_id == followup.chat_id
+        ]
+        trend = await trend_of(svc.store, view, own, svc.clock.utc())
+        png = await draw([result_chart(view, trend)], language, svc.config.bot.tz)
+    try:
+        return await _post(context, followup, text, png)
+    except BadRequest as exc:
+        if png is None or _poll_gone(exc):
+            raise
+        log.warning("final post of #%s: the chart was refused (%s)", result.campaign.id, exc)
+        return await _post(context, followup, text, None)  # the text alone, then
+
+
+def _poll_gone(exc: BadRequest) -> bool:
+    """Telegram says the message to reply to (the poll) is not there any more."""
+    return "not found" in exc.message.lower()
+
+
+async def _post(context: Context, followup: Followup, text: str, png: bytes | None) -> list[Sent]:
+    """The result (with its chart, if any) as a reply to the chat's poll; nothing goes out
+    where the poll message was deleted (Telegram refuses the reply: BadRequest)."""
     reply = (
-        ReplyParameters(followup.reply_to, allow_sending_without_reply=True)
+        ReplyParameters(followup.reply_to, allow_sending_without_reply=False)
         if followup.reply_to is not None
         else None
     )
@@ -117,14 +165,14 @@ async def _send(context: Context, followup: Followup, result: CampaignResult) ->
         if png is not None:
             parts.append(functools.partial(bot.send_photo, chat_id, png, reply_parameters=reply))
         parts.append(functools.partial(bot.send_message, chat_id, text, reply_parameters=reply))
-    count = 0
-    for index, send in enumerate(parts):
-        done = await send_once(context, SendKey(f"f{followup.id}", FINAL, chat_id, index), send)
-        count += done.now
-    return count
+    kind = FINAL if png is not None else "final-text"  # a retry without the chart: new keys
+    return [
+        await send_once(context, SendKey(f"f{followup.id}", kind, chat_id, index), send)
+        for index, send in enumerate(parts)
+    ]
 
 
-async def _send_note(context: Context, followup: Followup, result: CampaignResult) -> int:
+async def _send_note(context: Context, followup: Followup, result: CampaignResult) -> list[Sent]:
     """The creator's private note: the combined result, split per chat."""
     svc = services(context)
     user_id = followup.chat_id
@@ -132,9 +180,8 @@ async def _send_note(context: Context, followup: Followup, result: CampaignResul
     among = [chat.chat_id for chat in result.chats if chat.chat_id is not None]
     view = scoped(result, await for_user(context, user_id, language, among))
     if view is None:
-        return 0
+        return []
     head = bold(escape(translate(language, NOTE_HEAD, id=result.campaign.id)))
     text = f"{head}\n\n{render_result(view, language, admin=True, final=True)}"
     send = functools.partial(context.bot.send_message, user_id, text)
-    done = await send_once(context, SendKey(f"f{followup.id}", NOTE, user_id), send)
-    return int(done.now)
+    return [await send_once(context, SendKey(f"f{followup.id}", NOTE, user_id), send)]

@@ -46,8 +46,13 @@ def _due_at(svc: Services, poll: ClosingPoll) -> int | None:
 
 
 async def send_due(context: Context) -> int:
-    """Claim the reminders that are due, then send every claim of a poll still open; how
-    many went out now."""
+    """Claim the reminders that are due, then send every claim of a poll still open, one
+    sender at a time (``Services.followups_lock``); how many went out now."""
+    async with services(context).followups_lock:
+        return await _send_due(context)
+
+
+async def _send_due(context: Context) -> int:
     svc = services(context)
     now = svc.clock.seconds()
     open_polls = {(p.campaign_id, p.chat_id): p for p in await svc.store.closing_polls()}

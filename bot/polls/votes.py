@@ -2,36 +2,23 @@
 
 These two handlers are the hot path of the bot (see bench/ingest.py): each stores what
 Telegram says, idempotently, so a batch replayed after a crash changes nothing. A poll
-update that says its poll closed closes the campaigns it finishes, and hands them to the
-close hook (bot/polls/final.py: the final result posts).
+update that says its poll closed (Telegram's, with the final counts) closes the campaigns it
+finishes and claims their final result posts (bot/polls/final.py), sent apart from here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
-from typing import Any
 
 from telegram import Poll, Update
-from telegram.ext import CallbackContext, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.config import PrivacyConfig
 from bot.polls import final
 from bot.services import services
 from storage import Store
 from storage.polls import OptionState, PollState
-
-
-async def on_close(
-    context: CallbackContext[Any, Any, Any, Any],
-    closed: Sequence[int],
-    *,
-    closed_by: int | None = None,
-) -> None:
-    """What follows a poll's close (campaigns ``closed`` just now, maybe none; by an admin's
-    /close): the final result posts, claimed and sent (also those a crash left unsent)."""
-    await final.after_close(context, closed, closed_by=closed_by)
 
 
 def poll_state(poll: Poll) -> PollState:
@@ -68,7 +55,9 @@ async def record_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await store.apply_poll_state(poll_state(update.poll))
     if update.poll.is_closed:
         closed = await close_finished(store, "all polls closed")
-        await on_close(context, closed)
+        await final.claim(context, closed)
+        if closed:
+            final.kick(context)
 
 
 async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,6 +10,14 @@ CREATE TABLE followups (
     reply_to    INTEGER,                             -- the poll's message in that chat
     claimed_at  INTEGER NOT NULL,
     sent_at     INTEGER,                             -- NULL: claimed, not sent yet
+    message_ids TEXT,                                -- JSON list of the messages sent
     UNIQUE (campaign_id, chat_id, kind)
 );
 CREATE INDEX followups_pending ON followups (kind) WHERE sent_at IS NULL;
+-- Campaigns closed before this version had no final post, and get none now: their claims
+-- are recorded as done (a closed campaign without one is claimed at start).
+INSERT INTO followups (campaign_id, chat_id, kind, reply_to, claimed_at, sent_at)
+SELECT p.campaign_id, p.chat_id, 'final', p.message_id, c.closed_at, c.closed_at
+FROM polls p JOIN campaigns c ON c.id = p.campaign_id
+WHERE c.closed_at IS NOT NULL AND p.chat_id IS NOT NULL
+ON CONFLICT (campaign_id, chat_id, kind) DO NOTHING;

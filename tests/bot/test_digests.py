@@ -18,7 +18,7 @@ import pytest
 from telegram.ext import CallbackContext
 
 from bot.admin.chats import resolve_all
-from bot.digests import compose as digest_compose
+from bot.digests import charts as digest_charts
 from bot.digests.charts import ChartData, OptionResult, render_chart
 from bot.digests.schedules import job_name
 from bot.polls.campaigns import send_campaign
@@ -196,7 +196,7 @@ async def test_the_chart_is_a_png_drawn_from_the_stored_counts_and_their_trend(
         drawn.append(list(charts))
         return render_chart(charts, language, timezone=timezone)
 
-    monkeypatch.setattr(digest_compose, "render_chart", spy)
+    monkeypatch.setattr(digest_charts, "render_chart", spy)
     clock = ManualClock(HOUR - timedelta(hours=1))  # the snapshots are stamped by it too
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)

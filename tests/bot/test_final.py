@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+from telegram.ext import CallbackContext
+
+from bot.polls import closing
+from bot.polls.closing import CLOSE_GRACE
 from bot.sandbox import Sandbox
+from storage.clock import ManualClock
 from tests.cast import ADMIN, AUTONEWS, PLANTNEWS
 from tests.harness import BotHarness, bot_harness
 
@@ -100,3 +108,88 @@ async def test_nofinal_posts_nothing_when_the_poll_closes(
         assert campaign is not None and campaign.is_closed
         assert finals(bot, PLANTNEWS) == [] and finals(bot, AUTONEWS) == []
         assert [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")] == []
+
+
+async def test_a_final_post_at_start_counts_the_votes_cast_while_the_bot_was_down(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+        await new_campaign(bot, "1m")
+        (poll,) = polls_in(bot, PLANTNEWS)
+    # The bot is down: three people vote, then the poll closes; the updates wait.
+    for voter in (7001, 7002, 7003):
+        sandbox.world.vote(voter, poll["poll"]["id"], [0])
+    sandbox.world.advance(61)
+    clock.advance(CLOSE_GRACE + 61)
+    async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+        (post,) = finals(bot, PLANTNEWS)
+        assert "3 voters" in post["caption"] and "Winner: Trucks" in post["caption"]
+
+
+async def test_the_expiry_check_closes_a_poll_telegram_did_not_report_only_after_a_grace(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+        campaign_id = await new_campaign(bot, "1m")
+        context: Any = CallbackContext(bot.application)
+        clock.advance(61)  # past the close date by the bot's clock; Telegram has not said
+        await closing.expire_job(context)
+        campaign = await bot.store.campaign(campaign_id)
+        assert campaign is not None and not campaign.is_closed
+        assert finals(bot, PLANTNEWS) == []
+        clock.advance(CLOSE_GRACE)
+        await closing.expire_job(context)
+        assert len(finals(bot, PLANTNEWS)) == 1 and len(finals(bot, AUTONEWS)) == 1
+
+
+async def test_a_final_post_goes_out_once_when_the_expiry_check_and_a_close_send_at_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+        await new_campaign(bot, "1m")
+        await bot.say(ADMIN, "/newpoll Other? | x | y | 2m @plantnews")
+        # The first close: every final post fails for now (Telegram busy), the claims stay.
+        bot.world.fault("500", "sendPhoto", times=1000)
+        bot.world.fault("500", "sendMessage", times=1000)
+        bot.world.advance(61)
+        await bot.drain()
+        bot.world.clear_faults()
+        assert finals(bot, PLANTNEWS) == []
+        # The other poll closes (an update for the pump) while the expiry check sends.
+        bot.world.advance(60)
+        clock.advance(CLOSE_GRACE + 121)
+        context: Any = CallbackContext(bot.application)
+        await asyncio.gather(closing.expire_job(context), bot.drain())
+        await bot.drain()
+        assert len(finals(bot, PLANTNEWS)) == 2 and len(finals(bot, AUTONEWS)) == 1
+        notes = [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")]
+        assert len(notes) == 2
+
+
+class Killed(BaseException):
+    """The process dies here (SIGKILL), as far as the code after it is concerned."""
+
+
+async def test_a_kill_between_the_close_and_the_claim_still_posts_the_final_result(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    with pytest.raises(Killed):
+        async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+            campaign_id = await new_campaign(bot, "1m")
+            close = bot.store.close_finished_campaigns
+
+            async def close_then_die() -> list[int]:
+                await close()  # committed: the campaign is closed
+                raise Killed
+
+            monkeypatch.setattr(bot.store, "close_finished_campaigns", close_then_die)
+            clock.advance(CLOSE_GRACE + 61)  # the expiry check closes it by the bot's clock
+            await closing.expire_job(CallbackContext(bot.application))
+    async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+        campaign = await bot.store.campaign(campaign_id)
+        assert campaign is not None and campaign.is_closed
+        assert len(finals(bot, PLANTNEWS)) == 1 and len(finals(bot, AUTONEWS)) == 1
