@@ -30,7 +30,7 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GOOD = PollSpec(question="Which lineup?", options=("EVs", "Partner cars", "Both"))
 
 
-def problems_of(spec: PollSpec, *, in_channel: bool = True) -> list[str]:
+def problems_of(spec: PollSpec, *, in_channel: bool | None = True) -> list[str]:
     return [problem.message for problem in validate(spec, in_channel=in_channel, now=NOW)]
 
 
@@ -331,12 +331,29 @@ def test_members_only_and_countries_are_for_channels_with_up_to_12_two_letter_co
         pollspec.MEMBERS_ONLY_NOT_CHANNEL,
         pollspec.COUNTRIES_NOT_CHANNEL,
     ]
-    many = PollSpec("Who?", ("A", "B"), country_codes=tuple(f"A{chr(65 + i)}" for i in range(13)))
+    codes = ("AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU")
+    many = PollSpec("Who?", ("A", "B"), country_codes=codes)
     assert problems_of(many) == [pollspec.TOO_MANY_COUNTRIES]
     assert problems_of(PollSpec("Who?", ("A", "B"), country_codes=("RUS", "r1"))) == [
         pollspec.BAD_COUNTRY,
         pollspec.BAD_COUNTRY,
     ]
+
+
+def test_country_codes_are_real_iso_3166_codes_or_ft() -> None:
+    real = PollSpec("Who?", ("A", "B"), country_codes=("GB", "KZ", "FT"))
+    assert problems_of(real) == []
+    made_up = PollSpec("Who?", ("A", "B"), country_codes=("UK", "XX", "EU"))
+    assert [p.params["code"] for p in validate(made_up, in_channel=True, now=NOW)] == [
+        "UK",
+        "XX",
+        "EU",
+    ]
+
+
+def test_an_unknown_target_leaves_the_rules_of_one_kind_of_chat_to_the_send() -> None:
+    spec = PollSpec("Who?", ("A", "B"), members_only=True, country_codes=("RU", "R1"))
+    assert problems_of(spec, in_channel=None) == [pollspec.BAD_COUNTRY]
 
 
 def test_an_article_poll_table_reads_final_reminder_members_and_countries() -> None:

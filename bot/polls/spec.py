@@ -8,12 +8,14 @@ open periods and close dates, here and in /newpoll.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import babel
 import msgspec
 from telegram import InputPollOption
 from telegram.constants import PollLimit, PollType
@@ -106,7 +108,18 @@ BAD_COUNTRY = N_(
     "(FT: anonymous numbers)."
 )
 MAX_COUNTRIES = 12  # sendPoll's country_codes: 0-12 two-letter ISO 3166-1 alpha-2 codes
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+# CLDR's regions that are not countries of ISO 3166-1 (the EU, the UN, pseudo-regions...)
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ"})
+_ANONYMOUS_NUMBERS = "FT"  # Telegram's own code for anonymous numbers (Fragment)
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    """The ISO 3166-1 alpha-2 codes (CLDR's two-letter regions, by babel), and FT."""
+    regions = babel.Locale("en").territories
+    codes = {code for code in regions if isinstance(code, str) and len(code) == 2}
+    codes = {code for code in codes if code.isalpha()}
+    return frozenset(codes - _NOT_COUNTRIES | {_ANONYMOUS_NUMBERS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +155,11 @@ class ContentError(Invalid):
     """A mistake in a content file: which file, which field, and what is wrong."""
 
 
-def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem]:
-    """Every rule ``spec`` breaks, in the order a person would fix them (``now`` is aware)."""
+def validate(spec: PollSpec, *, in_channel: bool | None, now: datetime) -> list[Problem]:
+    """Every rule ``spec`` breaks, in the order a person would fix them (``now`` is aware).
+
+    ``in_channel`` None: the target is not known yet (an article's poll, checked when it
+    loads): the rules of one kind of chat are left to the send, the others are checked."""
     problems = _question_problems(spec) + _option_problems(spec)
     if in_channel and not spec.is_anonymous:
         problems.append(Problem(PUBLIC_IN_CHANNEL))
@@ -155,12 +171,12 @@ def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem
     return problems + _channel_problems(spec, in_channel)
 
 
-def _channel_problems(spec: PollSpec, in_channel: bool) -> list[Problem]:
+def _channel_problems(spec: PollSpec, in_channel: bool | None) -> list[Problem]:
     """members_only and country_codes: for channel chats only; 0-12 two-letter codes."""
     problems: list[Problem] = []
-    if spec.members_only and not in_channel:
+    if spec.members_only and in_channel is False:
         problems.append(Problem(MEMBERS_ONLY_NOT_CHANNEL))
-    if spec.country_codes and not in_channel:
+    if spec.country_codes and in_channel is False:
         problems.append(Problem(COUNTRIES_NOT_CHANNEL))
     count = len(spec.country_codes)
     if count > MAX_COUNTRIES:
@@ -171,7 +187,7 @@ def _channel_problems(spec: PollSpec, in_channel: bool) -> list[Problem]:
     problems += [
         Problem(BAD_COUNTRY, {"code": code})
         for code in spec.country_codes
-        if not _COUNTRY.match(code)
+        if code not in _countries()
     ]
     return problems
 
