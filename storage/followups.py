@@ -37,6 +37,7 @@ class ClosingPoll:
     chat_id: int
     message_id: int
     close_date: int
+    posted_at: int
     spec: dict[str, object]  # its campaign's settings
 
 
@@ -118,7 +119,8 @@ class FollowupsMixin(StoreBase):
     async def closing_polls(self) -> list[ClosingPoll]:
         """Open polls with a close date, of campaigns neither closed nor deleted."""
         rows = await self._all(
-            "SELECT p.poll_id, p.campaign_id, p.chat_id, p.message_id, p.close_date, c.spec"
+            "SELECT p.poll_id, p.campaign_id, p.chat_id, p.message_id, p.close_date,"
+            " p.created_at, c.spec"
             " FROM polls p JOIN campaigns c ON c.id = p.campaign_id"
             " WHERE p.is_closed = 0 AND p.close_date IS NOT NULL AND p.chat_id IS NOT NULL"
             " AND p.message_id IS NOT NULL AND c.closed_at IS NULL AND c.deleted_at IS NULL"
@@ -126,7 +128,13 @@ class FollowupsMixin(StoreBase):
         )
         return [
             ClosingPoll(
-                row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]), json.loads(row[5])
+                row[0],
+                int(row[1]),
+                int(row[2]),
+                int(row[3]),
+                int(row[4]),
+                int(row[5]),
+                json.loads(row[6]),
             )
             for row in rows
         ]

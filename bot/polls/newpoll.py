@@ -76,6 +76,7 @@ BAD_CLOSE_DATE = N_(
     "“{word}”: give the close date like close=2026-12-01T18:00 or close=01.12.2026 18:00."
 )
 EMPTY_TEXT = N_("“{word}”: write the text after the = sign.")
+REMIND_OFF = frozenset({"0", "off", "no", "нет", "выкл"})  # remind=off: no reminder at all
 BAD_REMIND = N_("“{word}”: give the time before the close like remind=1h, 30m or 1d.")
 BAD_COUNTRIES = N_("“{word}”: give two-letter country codes like countries=RU,KZ.")
 
@@ -301,8 +302,9 @@ def _setting(key: str, name: str, value: str, settings: _Settings, timezone: tzi
     }
     ok = True
     if key == "remind":
-        settings.remind = parse_duration(value)
-        ok = bool(settings.remind)
+        off = value.casefold() in REMIND_OFF
+        settings.remind = 0 if off else parse_duration(value)
+        ok = off or bool(settings.remind)
     elif key == "countries":
         settings.countries = tuple(p.upper() for p in re.split(r"[,;\s]+", value) if p)
         ok = bool(settings.countries)

@@ -144,6 +144,8 @@ def _settings(spec: PollSpec, _: Gettext) -> list[str]:
         lines.append(
             _("a reminder {period} before it closes").format(period=_period(spec.remind_before))
         )
+    elif spec.remind_before == 0:
+        lines.append(_("no reminder before it closes"))
     return lines
 
 

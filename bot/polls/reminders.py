@@ -35,14 +35,17 @@ def remind_before(svc: Services, spec: dict[str, object]) -> int | None:
     """Seconds before the close to remind a campaign's chats (its own setting, else the
     config's); None: no reminder."""
     own = spec.get("remind_before")
-    if isinstance(own, int) and own > 0:
-        return own
+    if isinstance(own, int):
+        return own or None  # 0: remind=off
     return svc.config.polls.remind_seconds
 
 
 def _due_at(svc: Services, poll: ClosingPoll) -> int | None:
+    """When the reminder is due; None when there is none, or it would come before the poll
+    was posted (the config's reminder is longer than this poll's life)."""
     before = remind_before(svc, poll.spec)
-    return None if before is None else poll.close_date - before
+    due = None if before is None else poll.close_date - before
+    return None if due is None or due <= poll.posted_at else due
 
 
 async def send_due(context: Context) -> int:

@@ -90,6 +90,10 @@ CLOSE_DATE_TOO_LATE = N_(
     "The close date is {seconds} seconds from now: it must be at most {max} seconds "
     "(about 30 days) ahead."
 )
+REMIND_TOO_LATE = N_(
+    "The reminder would come {remind} seconds before the close, but the poll is open only "
+    "{life} seconds: remind later (a shorter remind=) or turn it off with remind=off."
+)
 ADDING_TO_ANONYMOUS = N_(
     "Voters can add options only to a public poll: make it public or turn off adding options."
 )
@@ -148,7 +152,7 @@ class PollSpec:
     country_codes: tuple[str, ...] = ()  # channels only: voters from these countries
     # What the bot does around the poll (not sent to Telegram):
     final_post: bool = True  # post the final result in each chat when it closes
-    remind_before: int | None = None  # seconds; None: [polls] remind_before of the config
+    remind_before: int | None = None  # seconds; None: [polls] remind_before; 0: none
 
 
 class ContentError(Invalid):
@@ -297,7 +301,18 @@ def _timing_problems(spec: PollSpec, now: datetime) -> list[Problem]:
                 problems.append(Problem(CLOSE_DATE_TOO_SOON, {"seconds": ahead, **limits}))
             elif ahead > MAX_OPEN_PERIOD:
                 problems.append(Problem(CLOSE_DATE_TOO_LATE, {"seconds": ahead, **limits}))
-    return problems
+    return problems + _remind_problems(spec, now)
+
+
+def _remind_problems(spec: PollSpec, now: datetime) -> list[Problem]:
+    """A reminder must come after the poll is posted: before its close, within its life."""
+    life = spec.open_period
+    if life is None and spec.close_date is not None and spec.close_date.utcoffset() is not None:
+        life = int((spec.close_date - now).total_seconds())
+    remind = spec.remind_before
+    if not remind or life is None or remind < life:
+        return []
+    return [Problem(REMIND_TOO_LATE, {"remind": remind, "life": life})]
 
 
 def send_kwargs(spec: PollSpec) -> dict[str, Any]:
