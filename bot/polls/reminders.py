@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackContext
 
 from bot.admin.chats import chat_language, note_failure
-from bot.replies import SendKey, send_once
+from bot.replies import SendKey, Sent, send_once
 from bot.services import Services, services
 from bot.texts import translate_plural
 from storage.followups import REMIND, ClosingPoll, Followup
@@ -68,15 +68,18 @@ async def _send_due(context: Context) -> int:
     sent = 0
     for claim in await svc.store.pending_followups((REMIND,)):
         still = open_polls.get((claim.campaign_id, claim.chat_id))
+        done: Sent | None = None
         if still is not None and now < still.close_date:
             try:
-                sent += await _remind(context, claim, still, still.close_date - now)
+                done = await _remind(context, claim, still, still.close_date - now)
             except (Forbidden, BadRequest) as exc:
                 await note_failure(context, still.chat_id, exc)
             except TelegramError as exc:  # may pass: sent at the next check if still due
                 log.warning("reminder to %s failed: %s", still.chat_id, exc)
                 continue
-        await svc.store.mark_followup_sent(claim.id)  # sent, or the poll closed first
+        ids = [done.message_id] if done is not None and done.message_id is not None else []
+        await svc.store.mark_followup_sent(claim.id, ids)  # sent, or the poll closed first
+        sent += done is not None and done.now
     return sent
 
 
@@ -100,7 +103,7 @@ def closes_in(language: str, seconds: int) -> str:
     return "⏰ " + text
 
 
-async def _remind(context: Context, claim: Followup, poll: ClosingPoll, left: int) -> int:
+async def _remind(context: Context, claim: Followup, poll: ClosingPoll, left: int) -> Sent:
     """Reply to the poll in its chat: how long it stays open."""
     svc = services(context)
     language = chat_language(svc, await svc.store.chat(poll.chat_id))
@@ -110,8 +113,7 @@ async def _remind(context: Context, claim: Followup, poll: ClosingPoll, left: in
         closes_in(language, left),
         reply_parameters=ReplyParameters(poll.message_id, allow_sending_without_reply=True),
     )
-    done = await send_once(context, SendKey(f"r{claim.id}", REMIND, poll.chat_id), send)
-    return int(done.now)
+    return await send_once(context, SendKey(f"r{claim.id}", REMIND, poll.chat_id), send)
 
 
 async def remind_job(context: Context) -> None:
