@@ -82,9 +82,16 @@ class CampaignDigest:
 
     result: CampaignResult
     previous: DigestItem | None
-    readers: int | None  # readers who asked for the article's summary
+    readers: int | None  # readers who asked for the article's summary (every chat's view)
     trend: tuple[TrendPoint, ...] = ()
     week_ago: int | None = None  # voters a week earlier (None: younger than a week)
+    article_voters: int = 0  # the voters of the article's campaigns in this digest
+
+    @property
+    def shown_voters(self) -> int:
+        """The voters the digest may show: none of a poll whose results are hidden (its
+        rank among the others would tell its count)."""
+        return 0 if self.result.hidden else self.result.total_voters
 
     @property
     def campaign_id(self) -> int:
@@ -124,6 +131,7 @@ class Digest:
     compared: bool  # there was a previous digest to this chat
     admin: bool = False  # the private admin view (bot/polls/scope.py)
     since: int = 0  # when the previous digest to this chat was claimed
+    left_out: tuple[CampaignDigest, ...] = ()  # composed, not shown: unchanged and empty
 
     @property
     def unchanged(self) -> bool:
@@ -139,7 +147,7 @@ class Digest:
     def items(self) -> list[DigestItem]:
         """What to remember of this digest, one item per campaign."""
         found: dict[int, DigestItem] = {}
-        for item in self.campaigns:
+        for item in (*self.campaigns, *self.left_out):
             found.setdefault(item.result.campaign.id, item.item)
         return list(found.values())
 
@@ -172,18 +180,25 @@ async def compose(
     for campaign in shown:
         polls = await store.counts_of(campaign.id)
         result = await combined(store, campaign, polls, chats)
-        readers = await store.summary_readers(campaign.article_id) if campaign.article_id else None
+        # The summary readers are counted over every chat: only a view of every chat has them.
+        readers = None
+        if audience.chats is None and campaign.article_id is not None:
+            readers = await store.summary_readers(campaign.article_id)
         for index, view in enumerate(views(result, audience)):
             own = [p for p in polls if p.poll.poll_id in {c.poll_id for c in view.chats}]
             was = before.get(campaign.id) if index == 0 else None
             week = await _week_ago(store, view, own, request.now)
             found.append((CampaignDigest(view, was, readers, week_ago=week), own))
+    found = _with_article_voters(found)
     worth = [
         (item, own)
         for item, own in found
-        if previous is None or item.changed(since) or item.voters
+        if previous is None or item.changed(since) or item.shown_voters
     ]
-    worth.sort(key=lambda pair: (-pair[0].voters, pair[0].result.is_closed, -pair[0].campaign_id))
+    left_out = tuple(item for item, own in found if (item, own) not in worth)
+    worth.sort(
+        key=lambda pair: (-pair[0].shown_voters, pair[0].result.is_closed, -pair[0].campaign_id)
+    )
     campaigns: list[CampaignDigest] = []
     for item, own in worth:  # the chart shows the polls with most voters
         charted = sum(not c.result.hidden for c in campaigns)
@@ -191,7 +206,22 @@ async def compose(
             trend = await trend_of(store, item.result, own, request.now)
             item = dataclasses.replace(item, trend=trend)
         campaigns.append(item)
-    return Digest(request, tuple(campaigns), previous is not None, audience.admin, since)
+    return Digest(request, tuple(campaigns), previous is not None, audience.admin, since, left_out)
+
+
+def _with_article_voters(
+    found: list[tuple[CampaignDigest, list[PollCounts]]],
+) -> list[tuple[CampaignDigest, list[PollCounts]]]:
+    """Each campaign with the voters of its article's campaigns in the digest (the base of
+    the readers' share)."""
+    voters: dict[str | None, int] = {}
+    for item, _own in found:
+        article = item.result.campaign.article_id
+        voters[article] = voters.get(article, 0) + item.voters
+    return [
+        (dataclasses.replace(item, article_voters=voters[item.result.campaign.article_id]), own)
+        for item, own in found
+    ]
 
 
 async def _week_ago(
@@ -266,8 +296,8 @@ def _block(
             "Summary requested by {n} readers",
             item.readers,
         )
-        if result.total_voters:
-            share = round(100 * item.readers / result.total_voters)
+        if item.article_voters:
+            share = min(100, round(100 * item.readers / item.article_voters))
             line += " " + _("(of the voters: {share}%)").format(share=share)
         lines.append("📖 " + line)
     return "\n".join(lines)

@@ -95,3 +95,42 @@ async def test_week_over_week_shows_the_change_since_a_week_earlier(
         await vote(bot, plant_poll, 5100, [0, 0, 2])
         await bot.say(ADMIN, "/digest @plantnews")
         assert "Voters, week over week: +3" in text_of(bot_posts(bot, PLANTNEWS)[1])
+
+
+async def test_an_empty_poll_left_out_of_a_digest_is_not_news_in_the_next(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(HOUR)
+    async with digest_bot(sandbox, tmp_path, clock, digest="charts = false\n") as bot:
+        schedule_id = await every_minute(bot)
+        _, (busy, _auto) = await post_poll(bot, question="Busy question?")
+        await post_poll(bot, question="Empty question?")
+        await vote(bot, busy, 5000, [0])
+        clock.advance(60)
+        await run_job(bot, schedule_id)  # both: the empty one is new
+        await vote(bot, busy, 5100, [1])
+        clock.advance(60)
+        await run_job(bot, schedule_id)  # the busy one changed; the empty one is left out
+        sent = len(bot_posts(bot, PLANTNEWS))
+        assert "Empty question?" not in text_of(bot_posts(bot, PLANTNEWS)[-1])
+        for _minute in range(3):
+            clock.advance(60)
+            await run_job(bot, schedule_id)
+        assert len(bot_posts(bot, PLANTNEWS)) == sent
+
+
+async def test_a_hidden_poll_ranks_as_if_it_had_no_voters_in_a_chat_digest(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(HOUR)
+    async with digest_bot(sandbox, tmp_path, clock, digest="charts = false\n") as bot:
+        schedule_id = await every_minute(bot)
+        _, (shown, _a) = await post_poll(bot, question="Shown question?")
+        await bot.say(ADMIN, "/newpoll Hidden question? | x | y | hide 2d @plantnews")
+        (hidden,) = await bot.store.polls_of(int((await bot.store.latest_campaign()).id))
+        await vote(bot, hidden.poll_id, 6000, [0, 0, 1])
+        await vote(bot, shown, 5000, [0])
+        clock.advance(60)
+        await run_job(bot, schedule_id)
+        text = text_of(bot_posts(bot, PLANTNEWS)[-1])
+        assert text.index("Shown question?") < text.index("Hidden question?")
