@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram.ext import CallbackContext
 
-from bot.polls import closing
+from bot.polls import closing, final
 from bot.polls.closing import CLOSE_GRACE
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
@@ -193,3 +193,34 @@ async def test_a_kill_between_the_close_and_the_claim_still_posts_the_final_resu
         campaign = await bot.store.campaign(campaign_id)
         assert campaign is not None and campaign.is_closed
         assert len(finals(bot, PLANTNEWS)) == 1 and len(finals(bot, AUTONEWS)) == 1
+
+
+async def test_no_final_post_where_the_poll_message_was_deleted(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with bot_harness(sandbox, tmp_path) as bot:
+        await new_campaign(bot, "1m")
+        (poll,) = polls_in(bot, PLANTNEWS)
+        del bot.world.chats[PLANTNEWS].messages[poll["message_id"]]  # an admin deleted it
+        bot.world.advance(61)
+        await bot.drain()
+        assert bot.bot_messages(PLANTNEWS) == []  # no result standing alone
+        assert len(finals(bot, AUTONEWS)) == 1
+
+
+async def test_a_final_post_whose_chart_is_refused_goes_out_as_text(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unusable(*_args: object) -> str:
+        return "no-such-file-id"  # Telegram refuses it: Bad Request
+
+    monkeypatch.setattr(final, "draw", unusable)
+    async with bot_harness(sandbox, tmp_path) as bot:
+        await new_campaign(bot, "1m")
+        bot.world.advance(61)
+        await bot.drain()
+        for chat_id in (PLANTNEWS, AUTONEWS):
+            (post,) = finals(bot, chat_id)
+            (poll,) = polls_in(bot, chat_id)
+            assert "photo" not in post and "0 voters" in post["text"]
+            assert post["reply_to_message"]["message_id"] == poll["message_id"]
