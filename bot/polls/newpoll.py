@@ -18,12 +18,13 @@ nothing at all.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.ext import CallbackContext
 
@@ -119,6 +120,9 @@ class NewPoll:
     problems: tuple[Problem, ...] = ()
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(slots=True)
 class _Settings:
     multi: bool = False
@@ -167,14 +171,41 @@ def parse(text: str, timezone: tzinfo) -> NewPoll:
     return NewPoll(spec, tuple(settings.targets), (*chats, *settings.problems))
 
 
-def with_settings(question: str, options: tuple[str, ...], text: str, timezone: tzinfo) -> NewPoll:
-    """A poll with this question and these options and the settings (and chats) of
-    ``text``, read as the settings part of /newpoll (/repost)."""
+def with_settings(base: PollSpec, text: str, timezone: tzinfo) -> NewPoll:
+    """``base`` (its question, options and settings) with the settings (and chats) of
+    ``text`` laid over it, read as the settings part of /newpoll (/repost): what ``text``
+    does not name stays as in ``base``."""
     settings = _Settings()
     if text.strip():
         _read_settings(text, settings, timezone)
-    spec = _spec(question, options, settings)
+    given = _spec(base.question, base.options, settings)
+    timed = settings.period is not None or settings.close is not None
+    quiz = settings.quiz or settings.correct is not None
+    spec = dataclasses.replace(
+        given,
+        allows_multiple_answers=given.allows_multiple_answers or base.allows_multiple_answers,
+        is_anonymous=given.is_anonymous and base.is_anonymous,
+        quiz=given.quiz or base.quiz,
+        correct_option_ids=given.correct_option_ids if quiz else base.correct_option_ids,
+        explanation=_either(given.explanation, base.explanation),
+        open_period=given.open_period if timed else base.open_period,
+        close_date=given.close_date if timed else base.close_date,
+        hide_results_until_closes=given.hide_results_until_closes
+        or base.hide_results_until_closes,
+        shuffle_options=given.shuffle_options or base.shuffle_options,
+        allow_adding_options=given.allow_adding_options or base.allow_adding_options,
+        allows_revoting=given.allows_revoting if quiz else base.allows_revoting,
+        description=_either(given.description, base.description),
+        members_only=given.members_only or base.members_only,
+        country_codes=given.country_codes or base.country_codes,
+        final_post=base.final_post if settings.final is None else settings.final,
+        remind_before=_either(settings.remind, base.remind_before),
+    )
     return NewPoll(spec, tuple(settings.targets), tuple(settings.problems))
+
+
+def _either(given: _T | None, base: _T | None) -> _T | None:
+    return base if given is None else given
 
 
 def _parts(text: str) -> list[str]:
