@@ -29,6 +29,11 @@ def finals(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def notes(bot: BotHarness) -> list[dict[str, Any]]:
+    """The creator's private notes of a closed poll."""
+    return [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")]
+
+
 def polls_in(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
     return [m for m in bot.bot_messages(chat_id) if "poll" in m]
 
@@ -72,7 +77,7 @@ async def test_each_chat_gets_one_final_post_replying_to_its_poll_with_its_own_c
         assert "(2)" in plant["caption"] and "(4)" not in plant["caption"]
         assert "Winner: Cars" in auto["caption"] and "5 voters" in auto["caption"]
         assert "@plantnews" not in auto["caption"] and "@autonews" not in plant["caption"]
-        (note,) = [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")]
+        (note,) = notes(bot)
         assert (
             f"Poll #{campaign_id} has closed" in note["text"]
             and "8 votes in 2 chats" in note["text"]
@@ -93,7 +98,7 @@ async def test_close_posts_the_final_result_once_in_each_chat(
         assert "Winner: Buses" in plant["caption"]
         assert "0 voters" in auto["caption"] and "Winner" not in auto["caption"]
         # The creator closed it and saw the result in the answer: no second note.
-        assert [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")] == []
+        assert notes(bot) == []
 
 
 async def test_nofinal_posts_nothing_when_the_poll_closes(
@@ -107,7 +112,7 @@ async def test_nofinal_posts_nothing_when_the_poll_closes(
         campaign = await bot.store.campaign(campaign_id)
         assert campaign is not None and campaign.is_closed
         assert finals(bot, PLANTNEWS) == [] and finals(bot, AUTONEWS) == []
-        assert [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")] == []
+        assert notes(bot) == []
 
 
 async def test_a_final_post_at_start_counts_the_votes_cast_while_the_bot_was_down(
@@ -165,8 +170,7 @@ async def test_a_final_post_goes_out_once_when_the_expiry_check_and_a_close_send
         await asyncio.gather(closing.expire_job(context), bot.drain())
         await bot.drain()
         assert len(finals(bot, PLANTNEWS)) == 2 and len(finals(bot, AUTONEWS)) == 1
-        notes = [m for m in bot.bot_messages(ADMIN) if "has closed" in m.get("text", "")]
-        assert len(notes) == 2
+        assert len(notes(bot)) == 2
 
 
 class Killed(BaseException):
