@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from bot.digests.compose import DigestRequest, compose
+from bot.polls.scope import Audience
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
 from tests.bot.test_digests import HOUR, bot_posts, digest_bot, post_poll, run_job, text_of, vote
-from tests.cast import ADMIN, PLANTNEWS
+from tests.cast import ADMIN, CHANNEL_ADMIN, PLANTNEWS
 from tests.harness import BotHarness
 
 
@@ -134,3 +137,19 @@ async def test_a_hidden_poll_ranks_as_if_it_had_no_voters_in_a_chat_digest(
         await run_job(bot, schedule_id)
         text = text_of(bot_posts(bot, PLANTNEWS)[-1])
         assert text.index("Shown question?") < text.index("Hidden question?")
+
+
+async def test_summary_readers_only_in_a_view_of_every_chat(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(HOUR)
+    async with digest_bot(sandbox, tmp_path, clock, digest="charts = false\n") as bot:
+        await post_poll(bot, question="Keep the old name?", article_id="plant")
+        await bot.store.record_summary_request("plant", 9001, "en")
+        now = clock.utc()
+        request = DigestRequest(None, CHANNEL_ADMIN, "en", ZoneInfo("UTC"), now, now)
+        everywhere = Audience("en", None, admin=True)
+        some = Audience("en", frozenset({PLANTNEWS}), admin=True)
+        (all_chats,) = (await compose(bot.store, request, everywhere, trends=False)).campaigns
+        (one_chat,) = (await compose(bot.store, request, some, trends=False)).campaigns
+        assert all_chats.readers == 1 and one_chat.readers is None
