@@ -25,8 +25,8 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackContext
 
+import bot.digests.charts as charts  # by module: bot.digests may be loading (it imports us)
 from bot.admin.chats import chat_language, note_failure
-from bot.digests.charts import draw, result_chart, trend_of
 from bot.polls.results import CampaignResult, campaign_result, render_result
 from bot.polls.scope import for_chat, for_user, scoped
 from bot.replies import SendKey, Sent, send_once
@@ -131,8 +131,8 @@ async def _send(context: Context, followup: Followup, result: CampaignResult) ->
             for p in await svc.store.counts_of(view.campaign.id)
             if p.poll.chat_id == followup.chat_id
         ]
-        trend = await trend_of(svc.store, view, own, svc.clock.utc())
-        png = await draw([result_chart(view, trend)], language, svc.config.bot.tz)
+        trend = await charts.trend_of(svc.store, view, own, svc.clock.utc())
+        png = await charts.draw([charts.result_chart(view, trend)], language, svc.config.bot.tz)
     try:
         return await _post(context, followup, text, png)
     except BadRequest as exc:

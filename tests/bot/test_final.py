@@ -218,7 +218,7 @@ async def test_a_final_post_whose_chart_is_refused_goes_out_as_text(
     async def unusable(*_args: object) -> str:
         return "no-such-file-id"  # Telegram refuses it: Bad Request
 
-    monkeypatch.setattr(final, "draw", unusable)
+    monkeypatch.setattr(final.charts, "draw", unusable)
     async with bot_harness(sandbox, tmp_path) as bot:
         await new_campaign(bot, "1m")
         bot.world.advance(61)
