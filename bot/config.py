@@ -92,6 +92,22 @@ class DigestConfig(_Section, frozen=True):
     target: int | str | None = None
     charts: bool = True
     grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=525_600)] = 120  # at most a year
+    skip_unchanged: bool = True  # no scheduled digest to a chat where nothing changed
+
+
+class PollsConfig(_Section, frozen=True):
+    # Remind each chat this long before a poll closes: seconds or a duration like "1h"
+    # ("" or 0: no reminder unless the poll asks for one, e.g. /newpoll ... remind=1h).
+    remind_before: int | str = ""
+
+    @property
+    def remind_seconds(self) -> int | None:
+        """``remind_before`` in seconds; None when off."""
+        if isinstance(self.remind_before, int):
+            return self.remind_before or None
+        from bot.polls.spec import parse_duration  # bot.polls imports this module
+
+        return parse_duration(self.remind_before) or None if self.remind_before else None
 
 
 class PrivacyConfig(_Section, frozen=True):
@@ -104,6 +120,7 @@ class Config(_Section, frozen=True):
     storage: StorageConfig
     bot: BotConfig
     digest: DigestConfig = msgspec.field(default_factory=DigestConfig)
+    polls: PollsConfig = msgspec.field(default_factory=PollsConfig)
     privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
 
     @classmethod
@@ -178,6 +195,7 @@ def _checked(config: Config, base_dir: Path, env: Mapping[str, str]) -> Config:
         storage=_storage(config.storage, base_dir),
         bot=_bot(config.bot, base_dir),
         digest=_digest(config.digest, config.bot.timezone),
+        polls=_polls(config.polls),
         privacy=_privacy(config.privacy, env),
     )
 
@@ -286,6 +304,21 @@ def _digest(section: DigestConfig, default_zone: str) -> DigestConfig:
     return msgspec.structs.replace(section, target=_chat_ref(target))
 
 
+def _polls(section: PollsConfig) -> PollsConfig:
+    value = section.remind_before
+    if isinstance(value, int):
+        _check(value >= 0, "polls.remind_before", f"must be 0 (off) or more seconds, got {value}")
+        return section
+    from bot.polls.spec import parse_duration  # bot.polls imports this module
+
+    _check(
+        not value or bool(parse_duration(value)),
+        "polls.remind_before",
+        f'must be seconds or a duration like "1h", "30m", "1d", got {value!r}',
+    )
+    return section
+
+
 def _chat_ref(value: int | str) -> int | str:
     """A chat reference as the bot compares it: an id written as text becomes the number."""
     return int(value) if isinstance(value, str) and _CHAT_ID_RE.match(value) else value
@@ -351,7 +384,14 @@ def describe(config: Config) -> list[str]:
             if d.schedule
             else "(no default schedule)"
         ),
-        f"charts:     {'on' if d.charts else 'off'}",
+        f"charts:     {'on' if d.charts else 'off'}"
+        + ("" if d.skip_unchanged else " (unchanged digests sent too)"),
+        "reminders:  "
+        + (
+            f"{config.polls.remind_seconds} s before a poll closes"
+            if config.polls.remind_seconds
+            else "(only for polls that ask: remind=1h)"
+        ),
         "privacy:    "
         + ("voters stored as keyed hashes" if config.privacy.hash_voters else "voter ids stored"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,11 @@ class Services:
     commands: tuple[CommandInfo, ...] = ()
     # user id -> monotonic times of their /results requests in the last minute (rate limit)
     results_requests: dict[int, list[float]] = field(default_factory=dict)
+    # held while final posts, notes and reminders are read and sent (bot/polls/final.py,
+    # reminders.py): one sender at a time, so that none goes out twice
+    followups_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # the tasks sending them now (a test awaits them: tests/harness.py)
+    followups_tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property
     def clock(self) -> Clock:

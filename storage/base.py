@@ -129,6 +129,14 @@ class StoreBase:
                 self._owner = None
                 self._scope = self._savepoint = False
 
+    async def after_batch(self) -> None:
+        """Wait until a batch running in another task is committed (or undone), so that
+        what is read next is durable; at once inside the batch itself."""
+        if self._in_batch():
+            return
+        async with self._lock:
+            pass
+
     @asynccontextmanager
     async def update_scope(self) -> AsyncIterator[None]:
         """Inside a batch: undo one update's writes if its handler fails."""

@@ -39,6 +39,16 @@ class SnapshotsMixin(StoreBase):
         )
         return [Snapshot(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
+    async def total_at(self, poll_id: str, minute: int) -> int | None:
+        """A poll's voters at ``minute`` (its latest snapshot then), None before its first
+        (the digests' week over week)."""
+        value = await self._scalar(
+            "SELECT total FROM snapshots WHERE poll_id = ? AND minute <= ?"
+            " ORDER BY minute DESC LIMIT 1",
+            (poll_id, minute),
+        )
+        return None if value is None else int(value)
+
     async def thin_snapshots(self, at: int | None = None) -> int:
         """Keep the time series bounded (see SNAPSHOT_TIERS); return how many points went.
 

@@ -1,8 +1,8 @@
 """``Store``: the one class through which the project reads and writes SQLite.
 
 Feature SQL lives in mixins beside this file (polls, answers, snapshots, articles, chats,
-digests, drafts, outbox); this module adds the bot's own bookkeeping: the update offset,
-dead letters, the ledger of messages sent for an update, and the admin audit log.
+digests, drafts, followups, outbox); this module adds the bot's own bookkeeping: the
+update offset, dead letters, the ledger of messages sent for an update, and the admin audit log.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from storage.chats import ChatsMixin
 from storage.deferred import SET_STATE
 from storage.digests import DigestsMixin
 from storage.drafts import DraftsMixin
+from storage.followups import FollowupsMixin
 from storage.outbox import OutboxMixin
 from storage.polls import PollsMixin
 from storage.snapshots import SnapshotsMixin
@@ -68,6 +69,7 @@ class Store(
     ChatsMixin,
     DigestsMixin,
     DraftsMixin,
+    FollowupsMixin,
     OutboxMixin,
     PollsMixin,
     SnapshotsMixin,

@@ -102,10 +102,17 @@ class BotHarness:
             raw = await self.pump.bot.get_updates_raw(offset, 0)
             if not raw:
                 await self.pump.mark_caught_up()
+                await self.settle()
                 return handled
             offset = await self.pump.process_batch(raw) or offset
             handled += len(raw)
         raise AssertionError("updates keep coming: is a handler producing updates forever?")
+
+    async def settle(self) -> None:
+        """Wait for the final result posts being sent apart from the updates that claimed
+        them (bot/polls/final.py ``kick``)."""
+        while self.services.followups_tasks:
+            await asyncio.gather(*list(self.services.followups_tasks))
 
     async def say(
         self, user_id: int, text: str, chat_id: int | None = None

@@ -257,3 +257,19 @@ def test_previews_are_on_unless_the_config_turns_them_off(
     assert Config.from_toml(off, env={}).bot.preview is False
     assert main(["check-config", str(off)]) == 0
     assert "preview:    off" in capsys.readouterr().out
+
+
+def test_polls_remind_before_and_digest_skip_unchanged(tmp_path: Path) -> None:
+    config = Config.from_toml(write(tmp_path, GOOD), env={})
+    assert config.polls.remind_seconds is None and config.digest.skip_unchanged is True
+    text = GOOD + '[polls]\nremind_before = "1h"\n[digest]\nskip_unchanged = false\n'
+    config = Config.from_toml(write(tmp_path, text), env={})
+    assert config.polls.remind_seconds == 3600 and config.digest.skip_unchanged is False
+    with pytest.raises(ConfigError, match=r"polls\.remind_before: must be seconds or a duration"):
+        Config.from_toml(write(tmp_path, GOOD + '[polls]\nremind_before = "soon"\n'), env={})
+    assert (
+        Config.from_toml(
+            write(tmp_path, GOOD + "[polls]\nremind_before = 900\n"), env={}
+        ).polls.remind_seconds
+        == 900
+    )

@@ -284,3 +284,21 @@ def test_malformed_payloads_are_rejected(text: str | None) -> None:
 def test_summary_payload_refuses_bad_ids() -> None:
     with pytest.raises(ValueError):
         summary_payload("Not An Id")
+
+
+def test_an_article_poll_for_members_of_some_countries_loads(tmp_path: Path) -> None:
+    poll = '[poll]\nquestion = "Q?"\noptions = ["A", "B"]\nmembers_only = true\n'
+    _write(tmp_path, "item.toml", GOOD.format(id="item") + poll + 'country_codes = ["RU"]\n')
+    library = Library.load(tmp_path, now=NOW)
+    assert library.errors == ()
+    (article,) = library.articles
+    assert article.poll is not None
+    assert article.poll.members_only and article.poll.country_codes == ("RU",)
+
+
+def test_an_article_poll_with_a_bad_country_code_is_refused(tmp_path: Path) -> None:
+    poll = '[poll]\nquestion = "Q?"\noptions = ["A", "B"]\ncountry_codes = ["R1"]\n'
+    _write(tmp_path, "item.toml", GOOD.format(id="item") + poll)
+    library = Library.load(tmp_path, now=NOW)
+    assert library.articles == ()
+    assert "R1" in str(library.errors[0])

@@ -9,7 +9,7 @@ import pytest
 
 from bot.polls import newpoll
 from bot.polls.newpoll import parse
-from bot.polls.spec import PERIOD_OUT_OF_RANGE, validate
+from bot.polls.spec import PERIOD_OUT_OF_RANGE, REMIND_TOO_LATE, validate
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -195,3 +195,27 @@ def test_line_breaks_in_a_text_setting_are_kept() -> None:
     request = parse("Q? | a | b | quiz=1 why=first line\nsecond line @plantnews", UTC)
     assert request.spec.explanation == "first line\nsecond line"
     assert request.targets == ("@plantnews",)
+
+
+def test_final_reminder_members_and_countries_settings() -> None:
+    spec = parse("Q? | a | b | nofinal remind=1h members countries=ru,KZ", UTC).spec
+    assert (spec.final_post, spec.remind_before, spec.members_only) == (False, 3600, True)
+    assert spec.country_codes == ("RU", "KZ")
+    russian = parse("Q? | a | b | безитога напомнить=30м подписчики страны=RU", UTC).spec
+    assert (russian.final_post, russian.remind_before, russian.members_only) == (False, 1800, True)
+    assert parse("Q? | a | b | 1d", UTC).spec.final_post  # on by default
+    assert [p.message for p in parse("Q? | a | b | remind=soon", UTC).problems] == [
+        newpoll.BAD_REMIND
+    ]
+
+
+def test_remind_off_turns_the_config_reminder_off_and_a_reminder_must_fit_the_poll() -> None:
+    assert parse("Q? | a | b | 1d remind=off", UTC).spec.remind_before == 0
+    assert parse("Q? | a | b | 1d remind=0", UTC).spec.remind_before == 0
+    assert parse("Q? | a | b | 1d", UTC).spec.remind_before is None  # the config's
+    now = datetime.now(UTC)
+    too_late = parse("Q? | a | b | 30m remind=1h", UTC).spec
+    (problem,) = validate(too_late, in_channel=True, now=now)
+    assert problem.message == REMIND_TOO_LATE
+    assert problem.params == {"remind": 3600, "life": 1800}
+    assert validate(parse("Q? | a | b | 2h remind=1h", UTC).spec, in_channel=True, now=now) == []

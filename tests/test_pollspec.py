@@ -30,7 +30,7 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GOOD = PollSpec(question="Which lineup?", options=("EVs", "Partner cars", "Both"))
 
 
-def problems_of(spec: PollSpec, *, in_channel: bool = True) -> list[str]:
+def problems_of(spec: PollSpec, *, in_channel: bool | None = True) -> list[str]:
     return [problem.message for problem in validate(spec, in_channel=in_channel, now=NOW)]
 
 
@@ -319,3 +319,53 @@ def test_spec_from_mapping_names_the_bad_key(data: dict[str, Any], field: str) -
     assert "content/x.toml" in str(caught.value)
     if field == "poll.colour":
         assert "'colour'" in caught.value.message
+
+
+def test_members_only_and_countries_are_for_channels_with_up_to_12_two_letter_codes() -> None:
+    spec = PollSpec("Who?", ("A", "B"), members_only=True, country_codes=("RU", "KZ", "FT"))
+    assert problems_of(spec) == []
+    kwargs = send_kwargs(spec)
+    assert kwargs["members_only"] is True and kwargs["country_codes"] == ["RU", "KZ", "FT"]
+    assert "members_only" not in send_kwargs(PollSpec("Who?", ("A", "B")))
+    assert problems_of(spec, in_channel=False) == [
+        pollspec.MEMBERS_ONLY_NOT_CHANNEL,
+        pollspec.COUNTRIES_NOT_CHANNEL,
+    ]
+    codes = ("AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU")
+    many = PollSpec("Who?", ("A", "B"), country_codes=codes)
+    assert problems_of(many) == [pollspec.TOO_MANY_COUNTRIES]
+    assert problems_of(PollSpec("Who?", ("A", "B"), country_codes=("RUS", "r1"))) == [
+        pollspec.BAD_COUNTRY,
+        pollspec.BAD_COUNTRY,
+    ]
+
+
+def test_country_codes_are_real_iso_3166_codes_or_ft() -> None:
+    real = PollSpec("Who?", ("A", "B"), country_codes=("GB", "KZ", "FT"))
+    assert problems_of(real) == []
+    made_up = PollSpec("Who?", ("A", "B"), country_codes=("UK", "XX", "EU"))
+    assert [p.params["code"] for p in validate(made_up, in_channel=True, now=NOW)] == [
+        "UK",
+        "XX",
+        "EU",
+    ]
+
+
+def test_an_unknown_target_leaves_the_rules_of_one_kind_of_chat_to_the_send() -> None:
+    spec = PollSpec("Who?", ("A", "B"), members_only=True, country_codes=("RU", "R1"))
+    assert problems_of(spec, in_channel=None) == [pollspec.BAD_COUNTRY]
+
+
+def test_an_article_poll_table_reads_final_reminder_members_and_countries() -> None:
+    table = {
+        "question": "Who?",
+        "options": ["A", "B"],
+        "final": False,
+        "remind_before": "1h",
+        "members_only": True,
+        "country_codes": ["ru", "KZ"],
+    }
+    spec = spec_from_mapping(table, "a.toml")
+    assert (spec.final_post, spec.remind_before, spec.members_only) == (False, 3600, True)
+    assert spec.country_codes == ("RU", "KZ")
+    assert spec_from_mapping({"question": "Q", "options": ["A"]}, "a.toml").final_post

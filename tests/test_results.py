@@ -165,3 +165,16 @@ def test_no_new_votes_only_when_no_count_changed() -> None:
     text = digest_text(view, moved)
     assert "no new votes" not in text and "(votes moved)" in text and "(3, +1)" in text
     assert "(0, -1)" in text
+
+
+def test_the_readers_share_is_of_the_articles_voters_and_never_over_100() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    request = DigestRequest(None, 1, "en", ZoneInfo("UTC"), now, now)
+    view = scoped(result(), admin())
+    assert view is not None and view.total_voters
+    many = CampaignDigest(view, None, view.total_voters * 3, article_voters=view.total_voters)
+    _, (block,) = render(Digest(request, (many,), False, admin=True))
+    assert "(of the voters: 100%)" in block
+    half = CampaignDigest(view, None, 1, article_voters=2)
+    _, (block,) = render(Digest(request, (half,), False, admin=True))
+    assert "(of the voters: 50%)" in block

@@ -183,16 +183,17 @@ def campaign_id_arg(args: list[str] | None) -> int | None:
 
 
 async def managed_campaign(
-    update: Update, context: Context, usage: str, refusal: str
+    update: Update, context: Context, usage: str, refusal: str, *, more_args: bool = False
 ) -> tuple[Campaign, list[PollRecord]] | None:
     """The campaign a command names, with its polls, if the user may manage every one of its
-    chats; otherwise reply why (``usage``, ``refusal``: msgids, refusal with ``{id}``)."""
+    chats; otherwise reply why (``usage``, ``refusal``: msgids, refusal with ``{id}``).
+    Only the id is expected ("/close 1 2" gets the usage) unless ``more_args``."""
     user = update.effective_user
     assert user is not None
     _ = gettext_for(user.language_code)
     store = services(context).store
     args = context.args or []
-    campaign_id = campaign_id_arg(args) if len(args) == 1 else None  # "/close 1 2": usage
+    campaign_id = campaign_id_arg(args) if len(args) == 1 or more_args else None
     campaign = await store.campaign(campaign_id) if campaign_id is not None else None
     if campaign is None:
         missing = _("No poll #{id}.").format(id=campaign_id)

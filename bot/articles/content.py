@@ -259,8 +259,9 @@ class _Reader:
             return None
 
     def checked(self, spec: PollSpec | None, name: str) -> PollSpec | None:
-        # A public poll may go to a group: the channel rule is checked per target at send.
-        problems = [] if spec is None else validate(spec, in_channel=False, now=self.now)
+        # The target is not known yet: the rules of one kind of chat (a public poll, members
+        # only, countries) are checked per target at send.
+        problems = [] if spec is None else validate(spec, in_channel=None, now=self.now)
         for problem in problems:
             self.fail(name, problem.render("en"))
         return None if problems else spec

@@ -1,5 +1,8 @@
 """Digest charts: one phone-sized PNG with a results panel (and a trend) per campaign.
 
+Also here: a poll's result as a chart (``result_chart``, with its ``trend_of``), drawn off
+the event loop by ``draw``, for the digests and the final result post (bot/polls/final.py).
+
 Only the object API on Agg (no pyplot, no global rcParams), so ``render_chart`` can run in a
 worker thread via ``asyncio.to_thread``. The layout is computed top down, in inches, from
 measured text rather than by constrained layout, which took twice as long.
@@ -7,11 +10,14 @@ measured text rather than by constrained layout, which took twice as long.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
+from itertools import groupby
 
 from matplotlib import dates as mdates
 from matplotlib import font_manager
@@ -24,6 +30,11 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from bot import texts
+from bot.polls.results import CampaignResult, option_key
+from storage import Store
+from storage.polls import PollCounts
+
+log = logging.getLogger(__name__)
 
 MIN_TREND_POINTS = 3
 # A taller image would be shrunk by Telegram to an unreadable width on a phone.
@@ -360,3 +371,66 @@ def _color(index: int, *, strong: bool = True) -> str:
     red, green, blue = to_rgb(PALETTE[index % len(PALETTE)])
     mix = 0.0 if strong else 0.5
     return to_hex((red + (1 - red) * mix, green + (1 - green) * mix, blue + (1 - blue) * mix))
+
+
+# -- a poll's result as a chart (digests and the final result post) ---------------------
+
+TREND_POINTS = 60  # per poll: snapshots are thinned to about this many
+
+
+def result_chart(result: CampaignResult, trend: tuple[TrendPoint, ...] = ()) -> ChartData:
+    """One chart panel of a result (already scoped): its bars, and its trend if any."""
+    correct = result.correct_keys
+    options = tuple(
+        OptionResult(o.label + (" ✓" if o.key in correct else ""), o.count) for o in result.options
+    )
+    return ChartData(
+        result.question,
+        options,
+        result.total_voters,
+        trend,
+        multiple=result.multiple,
+        chats=len(result.chats),
+    )
+
+
+async def trend_of(
+    store: Store, result: CampaignResult, polls: Sequence[PollCounts], now: datetime
+) -> tuple[TrendPoint, ...]:
+    """Combined counts over time: each poll's latest snapshot, summed at every moment."""
+    start = result.campaign.created_at // 60
+    bucket = -(-max(1, int(now.timestamp()) // 60 - start) // TREND_POINTS)
+    originals = len(result.campaign.options)
+    events: list[tuple[int, str, dict[str, int]]] = []
+    for poll in polls:
+        keys = {o.persistent_id: option_key(o, originals) for o in poll.options}
+        series = await store.snapshot_series(
+            poll.poll.poll_id, since_minute=start, bucket_minutes=bucket
+        )
+        events += [
+            (
+                snap.minute,
+                poll.poll.poll_id,
+                {keys[pid]: count for pid, count in snap.counts.items() if pid in keys},
+            )
+            for snap in series
+        ]
+    order = [option.key for option in result.options]
+    latest: dict[str, dict[str, int]] = {}
+    points: list[TrendPoint] = []
+    for minute, group in groupby(sorted(events, key=lambda e: e[0]), key=lambda e: e[0]):
+        latest.update((poll_id, counts) for _, poll_id, counts in group)
+        totals = tuple(sum(counts.get(key, 0) for counts in latest.values()) for key in order)
+        points.append(TrendPoint(datetime.fromtimestamp(minute * 60, UTC), totals))
+    if points and points[-1].at < now - timedelta(minutes=1):
+        points.append(TrendPoint(now, tuple(option.count for option in result.options)))
+    return tuple(points)
+
+
+async def draw(charts: Sequence[ChartData], language: str, timezone: tzinfo) -> bytes | None:
+    """Charts drawn in a worker thread; None (text only) if drawing fails."""
+    try:
+        return await asyncio.to_thread(render_chart, charts, language, timezone=timezone)
+    except Exception:  # a chart is a bonus: the message goes out without it
+        log.exception("could not draw a chart")
+        return None

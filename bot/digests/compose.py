@@ -6,14 +6,12 @@ Only kept counts, snapshots and digest items are read: a digest never scans the 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from itertools import groupby
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +21,12 @@ from telegram.ext import CallbackContext
 
 from bot.admin.chats import failure_reason, note_failure
 from bot.digests import schedules
-from bot.digests.charts import MAX_PANELS, ChartData, OptionResult, TrendPoint, render_chart
+from bot.digests.charts import MAX_PANELS, ChartData, TrendPoint, draw, result_chart, trend_of
 from bot.polls.results import (
     CampaignResult,
     OptionTotal,
     combined,
     hidden_text,
-    option_key,
     option_lines,
     state_text,
     voters_text,
@@ -56,8 +53,8 @@ Context = CallbackContext[Any, Any, Any, Any]
 
 MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
 MAX_CAMPAIGNS = 30
-TREND_POINTS = 60  # per poll: snapshots are thinned to about this many
 FIRST_LOOKBACK = timedelta(days=1)  # closed campaigns a chat's first digest still shows
+WEEK = timedelta(days=7)  # week over week: the change since the same time a week earlier
 
 
 def timestamp(moment: datetime) -> int:
@@ -85,8 +82,31 @@ class CampaignDigest:
 
     result: CampaignResult
     previous: DigestItem | None
-    readers: int | None  # readers who asked for the article's summary
+    readers: int | None  # readers who asked for the article's summary (every chat's view)
     trend: tuple[TrendPoint, ...] = ()
+    week_ago: int | None = None  # voters a week earlier (None: younger than a week)
+    article_voters: int = 0  # the voters of the article's campaigns in this digest
+
+    @property
+    def shown_voters(self) -> int:
+        """The voters the digest may show: none of a poll whose results are hidden (its
+        rank among the others would tell its count)."""
+        return 0 if self.result.hidden else self.result.total_voters
+
+    @property
+    def campaign_id(self) -> int:
+        return self.result.campaign.id
+
+    @property
+    def voters(self) -> int:
+        return self.result.total_voters
+
+    def changed(self, since: int) -> bool:
+        """Is there news since the previous digest (at ``since``): new here, other counts
+        than it showed, or closed since?"""
+        closed_at = self.result.campaign.closed_at
+        fresh_close = closed_at is not None and closed_at >= since
+        return self.previous is None or self.previous != self.item or fresh_close
 
     @property
     def item(self) -> DigestItem:
@@ -101,19 +121,7 @@ class CampaignDigest:
         )
 
     def chart(self) -> ChartData:
-        result, correct = self.result, self.result.correct_keys
-        options = tuple(
-            OptionResult(o.label + (" ✓" if o.key in correct else ""), o.count)
-            for o in result.options
-        )
-        return ChartData(
-            result.question,
-            options,
-            result.total_voters,
-            self.trend,
-            multiple=result.multiple,
-            chats=len(result.chats),
-        )
+        return result_chart(self.result, self.trend)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +130,13 @@ class Digest:
     campaigns: tuple[CampaignDigest, ...]
     compared: bool  # there was a previous digest to this chat
     admin: bool = False  # the private admin view (bot/polls/scope.py)
+    since: int = 0  # when the previous digest to this chat was claimed
+    left_out: tuple[CampaignDigest, ...] = ()  # composed, not shown: unchanged and empty
+
+    @property
+    def unchanged(self) -> bool:
+        """Nothing to tell: a previous digest showed all of this as it is now."""
+        return self.compared and not any(item.changed(self.since) for item in self.campaigns)
 
     @property
     def charted(self) -> list[CampaignDigest]:
@@ -132,7 +147,7 @@ class Digest:
     def items(self) -> list[DigestItem]:
         """What to remember of this digest, one item per campaign."""
         found: dict[int, DigestItem] = {}
-        for item in self.campaigns:
+        for item in (*self.campaigns, *self.left_out):
             found.setdefault(item.result.campaign.id, item.item)
         return list(found.values())
 
@@ -161,52 +176,63 @@ async def compose(
         wanted = sorted(audience.chats)
         shown = await store.campaigns_in_chats(wanted, closed_since=since, limit=MAX_CAMPAIGNS)
     chats: dict[int | None, ChatRecord | None] = {}
-    campaigns: list[CampaignDigest] = []
-    for campaign in sorted(shown, key=lambda c: (c.is_closed, -c.id)):
+    found: list[tuple[CampaignDigest, list[PollCounts]]] = []
+    for campaign in shown:
         polls = await store.counts_of(campaign.id)
         result = await combined(store, campaign, polls, chats)
-        readers = await store.summary_readers(campaign.article_id) if campaign.article_id else None
+        # The summary readers are counted over every chat: only a view of every chat has them.
+        readers = None
+        if audience.chats is None and campaign.article_id is not None:
+            readers = await store.summary_readers(campaign.article_id)
         for index, view in enumerate(views(result, audience)):
-            charted = sum(not c.result.hidden for c in campaigns)
             own = [p for p in polls if p.poll.poll_id in {c.poll_id for c in view.chats}]
-            drawn = trends and not view.hidden and charted < MAX_PANELS
-            trend = await _trend(store, view, own, request.now) if drawn else ()
             was = before.get(campaign.id) if index == 0 else None
-            campaigns.append(CampaignDigest(view, was, readers, trend))
-    return Digest(request, tuple(campaigns), previous is not None, audience.admin)
+            week = await _week_ago(store, view, own, request.now)
+            found.append((CampaignDigest(view, was, readers, week_ago=week), own))
+    found = _with_article_voters(found)
+    worth = [
+        (item, own)
+        for item, own in found
+        if previous is None or item.changed(since) or item.shown_voters
+    ]
+    left_out = tuple(item for item, own in found if (item, own) not in worth)
+    worth.sort(
+        key=lambda pair: (-pair[0].shown_voters, pair[0].result.is_closed, -pair[0].campaign_id)
+    )
+    campaigns: list[CampaignDigest] = []
+    for item, own in worth:  # the chart shows the polls with most voters
+        charted = sum(not c.result.hidden for c in campaigns)
+        if trends and not item.result.hidden and charted < MAX_PANELS:
+            trend = await trend_of(store, item.result, own, request.now)
+            item = dataclasses.replace(item, trend=trend)
+        campaigns.append(item)
+    return Digest(request, tuple(campaigns), previous is not None, audience.admin, since, left_out)
 
 
-async def _trend(
+def _with_article_voters(
+    found: list[tuple[CampaignDigest, list[PollCounts]]],
+) -> list[tuple[CampaignDigest, list[PollCounts]]]:
+    """Each campaign with the voters of its article's campaigns in the digest (the base of
+    the readers' share)."""
+    voters: dict[str | None, int] = {}
+    for item, _own in found:
+        article = item.result.campaign.article_id
+        voters[article] = voters.get(article, 0) + item.voters
+    return [
+        (dataclasses.replace(item, article_voters=voters[item.result.campaign.article_id]), own)
+        for item, own in found
+    ]
+
+
+async def _week_ago(
     store: Store, result: CampaignResult, polls: Sequence[PollCounts], now: datetime
-) -> tuple[TrendPoint, ...]:
-    """Combined counts over time: each poll's latest snapshot, summed at every moment."""
-    start = result.campaign.created_at // 60
-    bucket = -(-max(1, timestamp(now) // 60 - start) // TREND_POINTS)
-    originals = len(result.campaign.options)
-    events: list[tuple[int, str, dict[str, int]]] = []
-    for poll in polls:
-        keys = {o.persistent_id: option_key(o, originals) for o in poll.options}
-        series = await store.snapshot_series(
-            poll.poll.poll_id, since_minute=start, bucket_minutes=bucket
-        )
-        events += [
-            (
-                snap.minute,
-                poll.poll.poll_id,
-                {keys[pid]: count for pid, count in snap.counts.items() if pid in keys},
-            )
-            for snap in series
-        ]
-    order = [option.key for option in result.options]
-    latest: dict[str, dict[str, int]] = {}
-    points: list[TrendPoint] = []
-    for minute, group in groupby(sorted(events, key=lambda e: e[0]), key=lambda e: e[0]):
-        latest.update((poll_id, counts) for _, poll_id, counts in group)
-        totals = tuple(sum(counts.get(key, 0) for counts in latest.values()) for key in order)
-        points.append(TrendPoint(datetime.fromtimestamp(minute * 60, UTC), totals))
-    if points and points[-1].at < now - timedelta(minutes=1):
-        points.append(TrendPoint(now, tuple(option.count for option in result.options)))
-    return tuple(points)
+) -> int | None:
+    """The voters of these polls a week before ``now``, if the campaign is that old."""
+    then = timestamp(now - WEEK)
+    if result.hidden or result.campaign.created_at > then:
+        return None
+    totals = [await store.total_at(p.poll.poll_id, then // 60) for p in polls]
+    return sum(total or 0 for total in totals)
 
 
 # -- rendering --------------------------------------------------------------------------
@@ -224,11 +250,20 @@ def render(digest: Digest) -> tuple[str, list[str]]:
         language, "{n} closed", "{n} closed", len(digest.campaigns) - opened
     )
     header = f"🗞 {title}\n{counts}"
-    blocks = [_block(c, digest.compared, language, digest.admin) for c in digest.campaigns]
+    articles: set[str | None] = set()
+    blocks: list[str] = []
+    for item in digest.campaigns:  # the summary readers once per article
+        article = item.result.campaign.article_id
+        blocks.append(
+            _block(item, digest.compared, language, digest.admin, article not in articles)
+        )
+        articles.add(article)
     return header, blocks or [_("No open polls, and none closed since the last digest.")]
 
 
-def _block(item: CampaignDigest, compared: bool, language: str | None, admin: bool) -> str:
+def _block(
+    item: CampaignDigest, compared: bool, language: str | None, admin: bool, readers: bool
+) -> str:
     _ = gettext_for(language)
     result, previous = item.result, item.previous
     state = state_text(result, language)
@@ -251,16 +286,20 @@ def _block(item: CampaignDigest, compared: bool, language: str | None, admin: bo
     if admin and len(result.chats) > 1:
         split = [f"{escape(c.chat_name)} {c.total_voters}" for c in result.chats]
         lines.append("💬 " + _("By chat: {split}").format(split=" · ".join(split)))
-    if admin and item.readers is not None:
-        lines.append(
-            "📖 "
-            + translate_plural(
-                language,
-                "Summary requested by {n} reader",
-                "Summary requested by {n} readers",
-                item.readers,
-            )
+    if item.week_ago is not None:
+        weekly = result.total_voters - item.week_ago
+        lines.append("📅 " + _("Voters, week over week: {change:+d}").format(change=weekly))
+    if admin and readers and item.readers is not None:
+        line = translate_plural(
+            language,
+            "Summary requested by {n} reader",
+            "Summary requested by {n} readers",
+            item.readers,
         )
+        if item.article_voters:
+            share = min(100, round(100 * item.readers / item.article_voters))
+            line += " " + _("(of the voters: {share}%)").format(share=share)
+        lines.append("📖 " + line)
     return "\n".join(lines)
 
 
@@ -343,6 +382,11 @@ async def send_digest(
         )
         return False, None
     digest = await compose(store, request, await audience_of(context, request), trends=charts)
+    if request.schedule_id is not None and svc.config.digest.skip_unchanged and digest.unchanged:
+        # Nothing changed here since the previous digest: claimed, and left unsent (the
+        # next one still compares with what this chat saw last).
+        log.info("digest of schedule %s: nothing changed, not sent", request.schedule_id)
+        return True, None
     await store.record_digest_items(digest_id, digest.items)
     if not digest.campaigns and request.schedule_id is not None and request.target_chat < 0:
         # Nothing to report: a channel or group is not told so every day.
@@ -359,13 +403,7 @@ async def render_png(digest: Digest) -> bytes | None:
     """The digest's chart, drawn in a worker thread; None (text only) if drawing fails."""
     charts = [item.chart() for item in digest.charted]
     request = digest.request
-    try:
-        return await asyncio.to_thread(
-            render_chart, charts, request.language, timezone=request.timezone
-        )
-    except Exception:  # a chart is a bonus: the digest goes out without it
-        log.exception("could not draw the digest chart")
-        return None
+    return await draw(charts, request.language, request.timezone)
 
 
 def ledger_key(request: DigestRequest, update_id: int | None) -> SendKey:

@@ -6,7 +6,8 @@
 job); ``undo`` deletes a campaign's messages (``/delete``); ``results`` reads the counts,
 ``scope`` decides what a chat may see of them, ``reading`` answers ``/polls`` and
 ``/results``; ``export`` writes the CSV (``/export``); ``spec`` and ``newpoll`` are what a
-poll must satisfy.
+poll must satisfy. A poll's later life: ``final`` (the final result post when it closes),
+``reminders`` (before it closes) and ``repost`` (``/repost``: the same poll again).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from telegram.ext import PollAnswerHandler, PollHandler
 
 from bot.admin.auth import private_only
 from bot.feature import CommandInfo, Feature, command
-from bot.polls import campaigns, closing, export, reading, undo, votes
+from bot.polls import campaigns, closing, export, reading, repost, undo, votes
 from bot.texts import N_
 
 FEATURE = Feature(
@@ -24,6 +25,7 @@ FEATURE = Feature(
         PollAnswerHandler(votes.record_answer),
         command("poll", campaigns.post_article_poll),
         command("newpoll", campaigns.new_poll),
+        command("repost", repost.repost_poll),
         command("close", closing.close_poll),
         command("delete", undo.delete_campaign),
         command("polls", reading.list_polls),
@@ -51,6 +53,13 @@ FEATURE = Feature(
         CommandInfo(
             "results", N_("Results of a poll, per chat and combined"), "/results 3", False
         ),
+        CommandInfo(
+            "repost",
+            N_("Post a poll again as a new poll (same question and options)"),
+            "/repost 3 @mygroup 2d",
+            True,
+            chat_admin=True,
+        ),
         CommandInfo("close", N_("Close a poll in every chat"), "/close 3", True, chat_admin=True),
         CommandInfo(
             "delete",
@@ -64,4 +73,5 @@ FEATURE = Feature(
         ),
     ),
     on_startup=closing.on_startup,
+    on_caught_up=closing.on_caught_up,
 )

@@ -30,7 +30,7 @@ from bot.admin.chats import (
     note_failure,
     split_targets,
 )
-from bot.polls import newpoll, preview, votes
+from bot.polls import newpoll, preview, reminders, votes
 from bot.polls.spec import PollSpec, send_kwargs, validate
 from bot.replies import SendKey, reply_once, send_once
 from bot.services import services
@@ -85,6 +85,7 @@ def spec_of_record(record: dict[str, Any]) -> PollSpec:
     values = dict(record)
     values["options"] = tuple(values["options"])
     values["correct_option_ids"] = tuple(values.get("correct_option_ids") or ())
+    values["country_codes"] = tuple(values.get("country_codes") or ())
     close = values.get("close_date")
     values["close_date"] = None if close is None else datetime.fromisoformat(str(close))
     return PollSpec(**values)
@@ -198,6 +199,7 @@ async def publish_campaign(
         article_id=article_id,
         localize=localize,
     )
+    await reminders.schedule_all(context, outcome.campaign.id)
     if fresh:
         sent = [d.target.display for d in outcome.deliveries if d.ok]
         result = "ok" if len(sent) == len(targets) else "partial" if sent else "failed"
@@ -273,8 +275,8 @@ async def post_article_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if problems:
         await reply_once(update, context, newpoll.refusal(problems, _))
         return
-    request = _Request("poll", original, targets, spec_for, article.id)
-    await _publish_or_preview(update, context, request, at_once)
+    request = Request("poll", original, targets, spec_for, article.id)
+    await publish_or_preview(update, context, request, at_once)
 
 
 @admin_or_chat_admin
@@ -303,13 +305,13 @@ async def new_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_once(update, context, newpoll.refusal(problems, _, hint))
         return
     spec = request.spec
-    await _publish_or_preview(
-        update, context, _Request("newpoll", spec, targets, lambda _t: spec), at_once
+    await publish_or_preview(
+        update, context, Request("newpoll", spec, targets, lambda _t: spec), at_once
     )
 
 
 @dataclass(frozen=True, slots=True)
-class _Request:
+class Request:
     """A poll an admin asked for, checked: what goes where."""
 
     kind: str  # "poll" (an article's) or "newpoll"
@@ -319,8 +321,8 @@ class _Request:
     article_id: str | None = None
 
 
-async def _publish_or_preview(
-    update: Update, context: Context, request: _Request, at_once: bool
+async def publish_or_preview(
+    update: Update, context: Context, request: Request, at_once: bool
 ) -> None:
     """Publish now (``now``, or previews off), or store a draft and show its preview."""
     user = update.effective_user

@@ -1,5 +1,11 @@
 """Closing polls: the expiry job for close dates, and ``/close`` to stop a poll at once.
 
+Either way, a campaign that closes gets its final result posts (bot/polls/final.py).
+Telegram closes a poll at its close date and says so with a ``poll`` update carrying the
+final counts (bot/polls/votes.py); the expiry job closes a poll by the bot's own clock
+only ``CLOSE_GRACE`` after its close date, when Telegram has not said it, so a final post
+does not show the counts of before the updates still on their way.
+
 Stopping a poll keeps the final counts Telegram returns. ``/close`` reports per chat what it
 could not stop and why: where the bot can no longer reach the poll (removed from the chat,
 message gone) the poll stays open in Telegram and its last counts are kept as final; after
@@ -18,15 +24,17 @@ from telegram.ext import CallbackContext, ContextTypes
 
 from bot.admin.auth import admin_or_chat_admin, managed_campaign
 from bot.admin.chats import failure_reason, note_failure
+from bot.polls import final, reminders
 from bot.polls.results import campaign_result, render_result
 from bot.polls.votes import close_finished, poll_state
 from bot.replies import reply_once
-from bot.services import Services, of_app, services
+from bot.services import Services, services
 from bot.texts import N_, Gettext, escape, gettext_for
 from storage.polls import PollRecord
 
 Context = CallbackContext[Any, Any, Any, Any]
 EXPIRY_INTERVAL = 60  # seconds between two checks for polls past their close date
+CLOSE_GRACE = 120  # seconds after its close date a poll Telegram did not report is closed
 CLOSE_USAGE = N_("Send /close POLL_ID (the number in /polls).")
 CLOSE_REFUSED = N_("Only the administrators of all its chats can close poll #{id}.")
 STAYS_OPEN = N_(
@@ -46,9 +54,10 @@ class Unstopped:
 
 
 async def expire_polls(svc: Services) -> list[int]:
-    """Mark polls past their close date closed, close the campaigns they finish, and keep
-    the snapshot series bounded; return the ids of the campaigns closed."""
-    expired = await svc.store.expired_polls()
+    """Mark closed the polls Telegram did not report closed ``CLOSE_GRACE`` after their
+    close date, close the campaigns they finish, and keep the snapshot series bounded;
+    return the ids of the campaigns closed."""
+    expired = await svc.store.expired_polls(svc.clock.seconds() - CLOSE_GRACE)
     if expired:
         await svc.store.mark_polls_closed([poll.poll_id for poll in expired])
     closed = await close_finished(svc.store, "close date reached")
@@ -56,9 +65,15 @@ async def expire_polls(svc: Services) -> list[int]:
     return closed
 
 
-async def expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every minute: close what reached its close date (see expire_polls)."""
-    await expire_polls(services(context))
+async def expire_job(context: Context) -> None:
+    """Every minute (and once caught up at start): close what Telegram did not (see
+    expire_polls), claim the final posts of what closed (and of what a kill left
+    unclaimed), send every claim left, and the reminders due."""
+    closed = await expire_polls(services(context))
+    await final.claim(context, closed)
+    await final.claim_missed(context)
+    await final.send_pending(context)
+    await reminders.send_due(context)
 
 
 async def _stop(
@@ -116,6 +131,8 @@ async def close_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await store.audit(
             user.id, "poll.close", target=f"#{campaign.id}", result=outcome, detail="/close"
         )
+        await final.claim(context, [campaign.id], closed_by=user.id)
+        final.kick(context)
     result = await campaign_result(store, campaign.id)
     assert result is not None
     lines += ["", render_result(result, user.language_code)]
@@ -145,9 +162,17 @@ async def _failure_line(context: Context, failure: Unstopped, campaign_id: int, 
 
 
 async def on_startup(application: Any) -> None:
-    """Close polls whose close date passed while the bot was down; then check every minute."""
-    await expire_polls(of_app(application))
+    """Check for expired polls every minute, and give the reminders their jobs; what
+    closed while the bot was down waits for the updates that say so (``on_caught_up``)."""
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             expire_job, interval=EXPIRY_INTERVAL, first=EXPIRY_INTERVAL, name="polls.expire"
         )
+    await reminders.schedule_all(CallbackContext(application))
+
+
+async def on_caught_up(application: Any) -> None:
+    """The updates that waited at Telegram are applied (a poll's closing one carries its
+    final counts): close what is still past its close date, send the final posts and
+    reminders left."""
+    await expire_job(CallbackContext(application))

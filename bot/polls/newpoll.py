@@ -18,12 +18,13 @@ nothing at all.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.ext import CallbackContext
 
@@ -52,6 +53,12 @@ HELP = N_(
     "• <code>shuffle</code> — options in random order\n"
     "• <code>addable</code> — voters may add options (public polls, not quizzes)\n"
     "• <code>desc=text</code> — a description (after the other settings, or in quotes)\n"
+    "• <code>nofinal</code> — no final result post in the chats when it closes "
+    "(<code>final</code>: post it, the default)\n"
+    "• <code>remind=1h</code> (<code>30m</code>, <code>1d</code>) — remind each chat "
+    "before it closes\n"
+    "• <code>members</code> — only channel members of more than a day may vote; "
+    "<code>countries=RU,KZ</code> — only voters from these countries (channels only)\n"
     "• <code>@channel</code> or a chat id — where to send (default: the default channels)\n"
     "• <code>now</code> — publish at once, without the preview\n"
     "Example: <code>/newpoll Best car? | Lada | Moskvich | multi public 2d @mygroup</code>\n"
@@ -73,6 +80,9 @@ BAD_CLOSE_DATE = N_(
     "“{word}”: give the close date like close=2026-12-01T18:00 or close=01.12.2026 18:00."
 )
 EMPTY_TEXT = N_("“{word}”: write the text after the = sign.")
+REMIND_OFF = frozenset({"0", "off", "no", "нет", "выкл"})  # remind=off: no reminder at all
+BAD_REMIND = N_("“{word}”: give the time before the close like remind=1h, 30m or 1d.")
+BAD_COUNTRIES = N_("“{word}”: give two-letter country codes like countries=RU,KZ.")
 
 _WORDS: dict[str, frozenset[str]] = {
     "multi": frozenset({"multi", "multiple", "мульти", "несколько"}),
@@ -82,6 +92,9 @@ _WORDS: dict[str, frozenset[str]] = {
     "hide": frozenset({"hide", "hidden", "скрыть", "скрытый", "скрыто"}),
     "shuffle": frozenset({"shuffle", "перемешать", "вперемешку"}),
     "addable": frozenset({"addable", "добавлять", "дополнять"}),
+    "final": frozenset({"final", "итог", "итоги"}),
+    "nofinal": frozenset({"nofinal", "безитога", "без_итога"}),
+    "members": frozenset({"members", "members_only", "подписчики", "участники"}),
 }
 _KEYS: dict[str, frozenset[str]] = {
     "quiz": _WORDS["quiz"] | {"correct", "answer", "ответ", "верный", "правильный"},
@@ -89,6 +102,8 @@ _KEYS: dict[str, frozenset[str]] = {
     "close": frozenset({"close", "until", "закрыть", "до"}),
     "desc": frozenset({"desc", "description", "описание"}),
     "why": frozenset({"why", "explanation", "пояснение"}),
+    "remind": frozenset({"remind", "reminder", "напомнить", "напоминание"}),
+    "countries": frozenset({"countries", "country", "страны", "страна"}),
 }
 _NOW = frozenset({"now", "сейчас"})  # publish at once, without a preview
 _TEXT_KEYS = ("desc", "why")
@@ -111,6 +126,9 @@ class NewPoll:
     now: bool = False  # ``now`` among the settings: publish without a preview
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(slots=True)
 class _Settings:
     multi: bool = False
@@ -125,6 +143,10 @@ class _Settings:
     shuffle: bool = False
     addable: bool = False
     now: bool = False
+    final: bool | None = None
+    remind: int | None = None
+    members: bool = False
+    countries: tuple[str, ...] = ()
     targets: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -156,6 +178,43 @@ def parse(text: str, timezone: tzinfo) -> NewPoll:
     return NewPoll(spec, tuple(settings.targets), (*chats, *settings.problems), settings.now)
 
 
+def with_settings(base: PollSpec, text: str, timezone: tzinfo) -> NewPoll:
+    """``base`` (its question, options and settings) with the settings (and chats) of
+    ``text`` laid over it, read as the settings part of /newpoll (/repost): what ``text``
+    does not name stays as in ``base``."""
+    settings = _Settings()
+    if text.strip():
+        _read_settings(text, settings, timezone)
+    given = _spec(base.question, base.options, settings)
+    timed = settings.period is not None or settings.close is not None
+    quiz = settings.quiz or settings.correct is not None
+    spec = dataclasses.replace(
+        given,
+        allows_multiple_answers=given.allows_multiple_answers or base.allows_multiple_answers,
+        is_anonymous=given.is_anonymous and base.is_anonymous,
+        quiz=given.quiz or base.quiz,
+        correct_option_ids=given.correct_option_ids if quiz else base.correct_option_ids,
+        explanation=_either(given.explanation, base.explanation),
+        open_period=given.open_period if timed else base.open_period,
+        close_date=given.close_date if timed else base.close_date,
+        hide_results_until_closes=given.hide_results_until_closes
+        or base.hide_results_until_closes,
+        shuffle_options=given.shuffle_options or base.shuffle_options,
+        allow_adding_options=given.allow_adding_options or base.allow_adding_options,
+        allows_revoting=given.allows_revoting if quiz else base.allows_revoting,
+        description=_either(given.description, base.description),
+        members_only=given.members_only or base.members_only,
+        country_codes=given.country_codes or base.country_codes,
+        final_post=base.final_post if settings.final is None else settings.final,
+        remind_before=_either(settings.remind, base.remind_before),
+    )
+    return NewPoll(spec, tuple(settings.targets), tuple(settings.problems))
+
+
+def _either(given: _T | None, base: _T | None) -> _T | None:
+    return base if given is None else given
+
+
 def _parts(text: str) -> list[str]:
     body = text.strip()
     if "|" in body:
@@ -181,6 +240,10 @@ def _spec(question: str, options: tuple[str, ...], settings: _Settings) -> PollS
         # The Bot API's default: revoting is on for regular polls, off for quizzes.
         allows_revoting=not quiz,
         description=settings.desc,
+        members_only=settings.members,
+        country_codes=settings.countries,
+        final_post=True if settings.final is None else settings.final,
+        remind_before=settings.remind,
     )
 
 
@@ -282,9 +345,22 @@ def _value(key: str, rest: str) -> tuple[str, str]:
 
 
 def _setting(key: str, name: str, value: str, settings: _Settings, timezone: tzinfo) -> None:
-    mistakes = {"quiz": BAD_CORRECT, "period": BAD_DURATION, "close": BAD_CLOSE_DATE}
+    mistakes = {
+        "quiz": BAD_CORRECT,
+        "period": BAD_DURATION,
+        "close": BAD_CLOSE_DATE,
+        "remind": BAD_REMIND,
+        "countries": BAD_COUNTRIES,
+    }
     ok = True
-    if key == "quiz":
+    if key == "remind":
+        off = value.casefold() in REMIND_OFF
+        settings.remind = 0 if off else parse_duration(value)
+        ok = off or bool(settings.remind)
+    elif key == "countries":
+        settings.countries = tuple(p.upper() for p in re.split(r"[,;\s]+", value) if p)
+        ok = bool(settings.countries)
+    elif key == "quiz":
         settings.correct = _numbers(value)
         ok = settings.correct is not None
     elif key == "period":
@@ -312,6 +388,9 @@ _FLAGS: dict[str, tuple[str, bool]] = {
     "hide": ("hide", True),
     "shuffle": ("shuffle", True),
     "addable": ("addable", True),
+    "final": ("final", True),
+    "nofinal": ("final", False),
+    "members": ("members", True),
 }
 
 

@@ -134,6 +134,18 @@ def _settings(spec: PollSpec, _: Gettext) -> list[str]:
         lines.append(_("voters cannot change their vote"))
     if spec.description:
         lines.append(_("description: {text}").format(text=spec.description))
+    if spec.members_only:
+        lines.append(_("only channel members of more than a day may vote"))
+    if spec.country_codes:
+        lines.append(_("only voters from {codes}").format(codes=", ".join(spec.country_codes)))
+    if not spec.final_post:
+        lines.append(_("no final result post when it closes"))
+    if spec.remind_before:
+        lines.append(
+            _("a reminder {period} before it closes").format(period=_period(spec.remind_before, _))
+        )
+    elif spec.remind_before == 0:
+        lines.append(_("no reminder before it closes"))
     return lines
 
 

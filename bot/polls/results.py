@@ -242,11 +242,16 @@ def state_text(result: CampaignResult, language: str | None) -> str:
     return text + (f" · {escape(result.chats[0].chat_name)}" if len(result.chats) == 1 else "")
 
 
-def render_result(result: CampaignResult, language: str | None, *, admin: bool = True) -> str:
+def render_result(
+    result: CampaignResult, language: str | None, *, admin: bool = True, final: bool = False
+) -> str:
     """The /results message: question, bars, voters, leader, state; the per-chat split
-    for the admin view only (``result`` already scoped: bot/polls/scope.py)."""
+    for the admin view only (``result`` already scoped: bot/polls/scope.py). ``final``: the
+    final result post of a closed poll, which names its winner."""
     _ = gettext_for(language)
     lines = [f"📊 {bold(result.question)}", state_text(result, language), ""]
+    if final:
+        lines.insert(0, "🏁 " + bold(_("Final result")))
     if result.hidden:
         return "\n".join([*lines, hidden_text(result, language, admin=admin)])
     lines += option_lines(result, language, numbered=True)
@@ -254,9 +259,11 @@ def render_result(result: CampaignResult, language: str | None, *, admin: bool =
     leaders = result.leaders
     if leaders:
         names = ", ".join(escape(o.label) for o in leaders)
-        lines.append(
-            (_("Leader: {names}") if len(leaders) == 1 else _("Tied: {names}")).format(names=names)
-        )
+        if final:
+            line = _("Winner: {names}") if len(leaders) == 1 else _("A tie between: {names}")
+        else:
+            line = _("Leader: {names}") if len(leaders) == 1 else _("Tied: {names}")
+        lines.append(line.format(names=names))
     head = "\n".join(lines)
     if not admin or len(result.chats) < 2:
         return head

@@ -8,12 +8,14 @@ open periods and close dates, here and in /newpoll.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import babel
 import msgspec
 from telegram import InputPollOption
 from telegram.constants import PollLimit, PollType
@@ -88,10 +90,40 @@ CLOSE_DATE_TOO_LATE = N_(
     "The close date is {seconds} seconds from now: it must be at most {max} seconds "
     "(about 30 days) ahead."
 )
+REMIND_TOO_LATE = N_(
+    "The reminder would come {remind} seconds before the close, but the poll is open only "
+    "{life} seconds: remind later (a shorter remind=) or turn it off with remind=off."
+)
 ADDING_TO_ANONYMOUS = N_(
     "Voters can add options only to a public poll: make it public or turn off adding options."
 )
 ADDING_TO_QUIZ = N_("Voters cannot add options to a quiz: turn off adding options.")
+MEMBERS_ONLY_NOT_CHANNEL = N_(
+    "Only channel polls can be limited to members: send it to a channel or turn that off."
+)
+COUNTRIES_NOT_CHANNEL = N_(
+    "Only channel polls can be limited to countries: send it to a channel or remove them."
+)
+TOO_MANY_COUNTRIES = N_(
+    "The poll names {count} countries but Telegram allows {max}: remove {extra} of them."
+)
+BAD_COUNTRY = N_(
+    "“{code}” is not a country code: use two-letter ISO codes like RU or KZ "
+    "(FT: anonymous numbers)."
+)
+MAX_COUNTRIES = 12  # sendPoll's country_codes: 0-12 two-letter ISO 3166-1 alpha-2 codes
+# CLDR's regions that are not countries of ISO 3166-1 (the EU, the UN, pseudo-regions...)
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ"})
+_ANONYMOUS_NUMBERS = "FT"  # Telegram's own code for anonymous numbers (Fragment)
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    """The ISO 3166-1 alpha-2 codes (CLDR's two-letter regions, by babel), and FT."""
+    regions = babel.Locale("en").territories
+    codes = {code for code in regions if isinstance(code, str) and len(code) == 2}
+    codes = {code for code in codes if code.isalpha()}
+    return frozenset(codes - _NOT_COUNTRIES | {_ANONYMOUS_NUMBERS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +148,22 @@ class PollSpec:
     allow_adding_options: bool = False
     allows_revoting: bool = True
     description: str | None = None
+    members_only: bool = False  # channels only: members of more than 24 hours may vote
+    country_codes: tuple[str, ...] = ()  # channels only: voters from these countries
+    # What the bot does around the poll (not sent to Telegram):
+    final_post: bool = True  # post the final result in each chat when it closes
+    remind_before: int | None = None  # seconds; None: [polls] remind_before; 0: none
 
 
 class ContentError(Invalid):
     """A mistake in a content file: which file, which field, and what is wrong."""
 
 
-def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem]:
-    """Every rule ``spec`` breaks, in the order a person would fix them (``now`` is aware)."""
+def validate(spec: PollSpec, *, in_channel: bool | None, now: datetime) -> list[Problem]:
+    """Every rule ``spec`` breaks, in the order a person would fix them (``now`` is aware).
+
+    ``in_channel`` None: the target is not known yet (an article's poll, checked when it
+    loads): the rules of one kind of chat are left to the send, the others are checked."""
     problems = _question_problems(spec) + _option_problems(spec)
     if in_channel and not spec.is_anonymous:
         problems.append(Problem(PUBLIC_IN_CHANNEL))
@@ -132,6 +172,27 @@ def validate(spec: PollSpec, *, in_channel: bool, now: datetime) -> list[Problem
         problems.append(Problem(ADDING_TO_QUIZ))
     elif spec.allow_adding_options and spec.is_anonymous:
         problems.append(Problem(ADDING_TO_ANONYMOUS))
+    return problems + _channel_problems(spec, in_channel)
+
+
+def _channel_problems(spec: PollSpec, in_channel: bool | None) -> list[Problem]:
+    """members_only and country_codes: for channel chats only; 0-12 two-letter codes."""
+    problems: list[Problem] = []
+    if spec.members_only and in_channel is False:
+        problems.append(Problem(MEMBERS_ONLY_NOT_CHANNEL))
+    if spec.country_codes and in_channel is False:
+        problems.append(Problem(COUNTRIES_NOT_CHANNEL))
+    count = len(spec.country_codes)
+    if count > MAX_COUNTRIES:
+        extra = count - MAX_COUNTRIES
+        problems.append(
+            Problem(TOO_MANY_COUNTRIES, {"count": count, "max": MAX_COUNTRIES, "extra": extra})
+        )
+    problems += [
+        Problem(BAD_COUNTRY, {"code": code})
+        for code in spec.country_codes
+        if code not in _countries()
+    ]
     return problems
 
 
@@ -240,7 +301,18 @@ def _timing_problems(spec: PollSpec, now: datetime) -> list[Problem]:
                 problems.append(Problem(CLOSE_DATE_TOO_SOON, {"seconds": ahead, **limits}))
             elif ahead > MAX_OPEN_PERIOD:
                 problems.append(Problem(CLOSE_DATE_TOO_LATE, {"seconds": ahead, **limits}))
-    return problems
+    return problems + _remind_problems(spec, now)
+
+
+def _remind_problems(spec: PollSpec, now: datetime) -> list[Problem]:
+    """A reminder must come after the poll is posted: before its close, within its life."""
+    life = spec.open_period
+    if life is None and spec.close_date is not None and spec.close_date.utcoffset() is not None:
+        life = int((spec.close_date - now).total_seconds())
+    remind = spec.remind_before
+    if not remind or life is None or remind < life:
+        return []
+    return [Problem(REMIND_TOO_LATE, {"remind": remind, "life": life})]
 
 
 def send_kwargs(spec: PollSpec) -> dict[str, Any]:
@@ -269,6 +341,10 @@ def send_kwargs(spec: PollSpec) -> dict[str, Any]:
     if spec.description is not None:
         kwargs["description"] = spec.description
         kwargs["description_parse_mode"] = None
+    if spec.members_only:
+        kwargs["members_only"] = True
+    if spec.country_codes:
+        kwargs["country_codes"] = list(spec.country_codes)
     if spec.open_period is not None:
         kwargs["open_period"] = spec.open_period
     if spec.close_date is not None:
@@ -293,6 +369,10 @@ class PollTable(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     shuffle: bool = False
     allow_adding_options: bool = False
     revoting: bool | None = None  # default: the Bot API's (on for polls, off for quizzes)
+    members_only: bool = False  # channels only
+    country_codes: list[str] = msgspec.field(default_factory=list)  # channels only
+    final: bool = True  # post the final result in each chat when the poll closes
+    remind_before: int | str | None = None  # seconds or a duration: remind before it closes
 
 
 DURATION_HINT = 'seconds or a duration like "2d", "12h", "30m", "1d12h"'
@@ -348,11 +428,8 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll
     correct = [numbers] if isinstance(numbers, int) else numbers
     if not all(n >= 1 for n in correct):
         raise error("correct_options", "must be a list of option numbers counted from 1")
-    period = table.open_period
-    if isinstance(period, str):
-        period = parse_duration(period)
-        if period is None:
-            raise error("open_period", f"must be {DURATION_HINT}")
+    period = _seconds(table.open_period, "open_period", error)
+    remind = _seconds(table.remind_before, "remind_before", error)
     return PollSpec(
         question=table.question,
         options=tuple(table.options),
@@ -369,7 +446,23 @@ def spec_from_mapping(data: Mapping[str, Any], where: str, *, field: str = "poll
         # The Bot API's default: revoting is on for regular polls, off for quizzes.
         allows_revoting=not table.quiz if table.revoting is None else table.revoting,
         description=table.description,
+        members_only=table.members_only,
+        country_codes=tuple(code.strip().upper() for code in table.country_codes),
+        final_post=table.final,
+        remind_before=remind,
     )
+
+
+def _seconds(
+    value: int | str | None, key: str, error: Callable[[str, str], ContentError]
+) -> int | None:
+    """Seconds given as a number or a duration like "1d12h"."""
+    if not isinstance(value, str):
+        return value
+    seconds = parse_duration(value)
+    if seconds is None:
+        raise error(key, f"must be {DURATION_HINT}")
+    return seconds
 
 
 def _close_date(value: Any, error: Callable[[str, str], ContentError]) -> datetime | None:

@@ -1,4 +1,5 @@
-"""Undo: ``/delete ID`` deletes a campaign's polls and article posts from every chat.
+"""Undo: ``/delete ID`` deletes a campaign's polls and article posts from every chat, and
+what the bot posted about them there (the final result, the reminder).
 
 Telegram lets a bot delete its own messages for 48 hours; what could not be deleted is
 named chat by chat, with why. The campaign's results stay (``/export`` still has them); it
@@ -59,13 +60,17 @@ async def delete_campaign(update: Update, context: Context) -> None:
 async def _messages(
     context: Context, campaign: Campaign, polls: list[PollRecord]
 ) -> dict[int, list[int]]:
-    """Chat id -> the campaign's messages there: the article's parts, then the poll."""
+    """Chat id -> the campaign's messages there: the article's parts, the poll, then its
+    final result post and reminder."""
+    store = services(context).store
     found: dict[int, list[int]] = {}
-    for post in await services(context).store.posts_of_campaign(campaign.id):
+    for post in await store.posts_of_campaign(campaign.id):
         found.setdefault(post.chat_id, []).extend(post.message_ids)
     for poll in polls:
         if poll.chat_id is not None and poll.message_id is not None:
             found.setdefault(poll.chat_id, []).append(poll.message_id)
+    for chat_id, message_id in await store.followup_messages(campaign.id):
+        found.setdefault(chat_id, []).append(message_id)
     return found
 
 

@@ -2,7 +2,8 @@
 
 These two handlers are the hot path of the bot (see bench/ingest.py): each stores what
 Telegram says, idempotently, so a batch replayed after a crash changes nothing. A poll
-update that says its poll closed closes the campaigns it finishes.
+update that says its poll closed (Telegram's, with the final counts) closes the campaigns it
+finishes and claims their final result posts (bot/polls/final.py), sent apart from here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from telegram import Poll, Update
 from telegram.ext import ContextTypes
 
 from bot.config import PrivacyConfig
+from bot.polls import final
 from bot.services import services
 from storage import Store
 from storage.polls import OptionState, PollState
@@ -52,7 +54,10 @@ async def record_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     store = services(context).store
     await store.apply_poll_state(poll_state(update.poll))
     if update.poll.is_closed:
-        await close_finished(store, "all polls closed")
+        closed = await close_finished(store, "all polls closed")
+        await final.claim(context, closed)
+        if closed:
+            final.kick(context)
 
 
 async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

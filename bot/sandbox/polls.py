@@ -215,6 +215,25 @@ def _closing(params: dict[str, Any], now: float) -> tuple[int | None, int | None
     return None, None
 
 
+MAX_COUNTRIES = 12
+
+
+def _country_codes(params: dict[str, Any], chat_type: str) -> list[str]:
+    """sendPoll's members_only and country_codes: for channel chats only; 0-12 two-letter
+    ISO 3166-1 alpha-2 codes ("FT": anonymous numbers)."""
+    codes = params.get("country_codes") or []
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise bad_request("country_codes must be an array of strings")
+    if len(codes) > MAX_COUNTRIES:
+        raise bad_request(f"country_codes must contain 0-{MAX_COUNTRIES} country codes")
+    for code in codes:
+        if len(code) != 2 or not ("A" <= code[0] <= "Z" and "A" <= code[1] <= "Z"):
+            raise bad_request(f"COUNTRY_CODE_INVALID: {code!r}")
+    if (codes or params.get("members_only")) and chat_type != "channel":
+        raise bad_request("members_only and country_codes can be used only in channel chats")
+    return list(codes)
+
+
 def build_poll(poll_id: str, params: dict[str, Any], chat_type: str, now: float) -> PollState:
     """A new PollState from sendPoll parameters, refusing what Telegram refuses."""
     question, question_entities = _formatted(params, "question", "question_entities")
@@ -252,8 +271,8 @@ def build_poll(poll_id: str, params: dict[str, Any], chat_type: str, now: float)
         allow_adding_options=adding,
         hide_results_until_closes=bool(params.get("hide_results_until_closes")),
         shuffle_options=bool(params.get("shuffle_options")),
-        members_only=bool(params.get("members_only")) and chat_type == "channel",
-        country_codes=list(params.get("country_codes") or []),
+        members_only=bool(params.get("members_only")),
+        country_codes=_country_codes(params, chat_type),
         correct_option_ids=_correct_ids(params, len(options)) if kind == "quiz" else [],
         explanation=explanation or None,
         explanation_entities=explanation_entities,

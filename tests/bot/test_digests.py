@@ -18,7 +18,7 @@ import pytest
 from telegram.ext import CallbackContext
 
 from bot.admin.chats import resolve_all
-from bot.digests import compose as digest_compose
+from bot.digests import charts as digest_charts
 from bot.digests.charts import ChartData, OptionResult, render_chart
 from bot.digests.schedules import job_name
 from bot.polls.campaigns import send_campaign
@@ -196,7 +196,7 @@ async def test_the_chart_is_a_png_drawn_from_the_stored_counts_and_their_trend(
         drawn.append(list(charts))
         return render_chart(charts, language, timezone=timezone)
 
-    monkeypatch.setattr(digest_compose, "render_chart", spy)
+    monkeypatch.setattr(digest_charts, "render_chart", spy)
     clock = ManualClock(HOUR - timedelta(hours=1))  # the snapshots are stamped by it too
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
@@ -315,13 +315,15 @@ async def test_closed_polls_appear_once_after_closing_and_summary_readers_are_co
     clock = ManualClock(HOUR - timedelta(minutes=10))
     async with digest_bot(sandbox, tmp_path, clock) as bot:
         schedule_id = await schedule_hourly(bot)
-        await post_poll(bot, question="Which lineup?")
+        _, (lineup, _auto) = await post_poll(bot, question="Which lineup?")
         closing, _ = await post_poll(bot, question="Keep the old name?", article_id="plant")
         clock.set(HOUR + timedelta(seconds=5))
         await run_job(bot, schedule_id)
         await bot.store.close_campaign(closing, at=int(HOUR.timestamp()) + 1800)
+        await vote(bot, lineup, 5000, [0])  # news in each digest: none is skipped as unchanged
         clock.set(HOUR + timedelta(hours=1, seconds=5))
         await run_job(bot, schedule_id)
+        await vote(bot, lineup, 5100, [1])
         clock.set(HOUR + timedelta(hours=2, seconds=5))
         await run_job(bot, schedule_id)
         first, second, third = (text_of(m) for m in bot_posts(bot, PLANTNEWS))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.digests import compose as digest_compose
+from bot.digests import charts as digest_charts
 from bot.digests.charts import ChartData, render_chart
 from tests.bot.test_digests import text_of
 from tests.cast import ADMIN, AUTONEWS, CHANNEL_ADMIN, GROUP, PLANTNEWS, READER
@@ -90,7 +90,7 @@ async def test_every_chat_sees_only_the_polls_posted_there(
         drawn.setdefault(len(drawn), [chart.title for chart in charts])
         return render_chart(charts, language, **kwargs)
 
-    monkeypatch.setattr(digest_compose, "render_chart", spy)
+    monkeypatch.setattr(digest_charts, "render_chart", spy)
     for chat_id in POSTED:
         drawn.clear()
         [answer] = await bot.say(ADMIN, f"/digest {REFS[chat_id]}")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import CallbackContext
+
+from bot.polls import closing
+from bot.sandbox import Sandbox
 from bot.sandbox.messaging import DELETE_WINDOW
+from storage.clock import ManualClock
 from tests.cast import ADMIN, AUTONEWS, CHANNEL_ADMIN, GROUP, PLANTNEWS, READER
-from tests.harness import BotHarness
+from tests.harness import BotHarness, bot_harness
 
 SEED = "moscow-plant-reboot"
 CHATS = (PLANTNEWS, AUTONEWS, GROUP)
@@ -85,3 +94,23 @@ async def test_only_administrators_of_every_chat_may_delete(bot: BotHarness) -> 
 
     assert "Only the administrators of all its chats" in reply["text"]
     assert all(bot.bot_messages(chat) for chat in CHATS)
+
+
+async def test_delete_removes_the_final_post_and_the_reminder_too(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with bot_harness(sandbox, tmp_path, clock=clock, paused=True) as bot:
+        await bot.say(ADMIN, "/newpoll Best? | a | b | 2h remind=1h @plantnews")
+        campaign = await bot.store.latest_campaign()
+        assert campaign is not None
+        bot.world.advance(3605)
+        clock.advance(3605)
+        context: Any = CallbackContext(bot.application)
+        await closing.expire_job(context)  # the reminder
+        bot.world.advance(3600)
+        await bot.drain()  # Telegram closes the poll: the final post
+        texts = [m.get("caption") or m.get("text", "") for m in bot.bot_messages(PLANTNEWS)]
+        assert any("Final result" in t for t in texts) and any("closes in" in t for t in texts)
+        await bot.say(ADMIN, f"/delete {campaign.id}")
+        assert bot.bot_messages(PLANTNEWS) == []

@@ -214,3 +214,19 @@ async def test_crowd_is_deterministic_and_consistent(
     replay = simulate(world, [again.poll.id], users=50, actions=400, seed=7)
     assert [a[0] for a in replay.actions] == [a[0] for a in report.actions]
     assert [a[2] for a in replay.actions] == [a[2] for a in report.actions]
+
+
+async def test_members_only_and_country_codes_are_for_channels_with_two_letter_codes(
+    bot: telegram.Bot, world: World, cast: Cast
+) -> None:
+    message = await bot.send_poll(
+        cast.channel, "Who?", OPTIONS, members_only=True, country_codes=["RU", "KZ", "FT"]
+    )
+    assert message.poll is not None and message.poll.members_only
+    assert message.poll.country_codes == ("RU", "KZ", "FT")
+    for bad in (["ru"], ["RUS"], ["R1"], [f"A{chr(65 + i)}" for i in range(13)]):
+        with pytest.raises(telegram.error.BadRequest, match=r"(?i)country"):
+            await bot.send_poll(cast.channel, "Who?", OPTIONS, country_codes=bad)
+    for kwargs in ({"members_only": True}, {"country_codes": ["RU"]}):
+        with pytest.raises(telegram.error.BadRequest, match="only in channel chats"):
+            await bot.send_poll(cast.supergroup, "Who?", OPTIONS, **kwargs)  # type: ignore[arg-type]
