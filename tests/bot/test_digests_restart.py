@@ -85,15 +85,17 @@ class Crash(BaseException):
     """The process dies (after the claim was committed, before anything was sent)."""
 
 
+async def crash(*args: object, **kwargs: object) -> None:
+    """Put in place of a step: the process dies there."""
+    raise Crash
+
+
 async def test_a_digest_claimed_before_a_crash_is_finished_at_the_restart(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 13: a digest claimed, then lost in a crash, is sent at the next start, even
     later than the grace time (it was claimed: it is owed), and then never again."""
     await set_up(sandbox, tmp_path, f'/schedule "0 {HOUR.hour} * * *" @plantnews UTC')
-
-    async def crash(*args: object, **kwargs: object) -> None:
-        raise Crash
 
     with monkeypatch.context() as patch:
         patch.setattr(digest_compose, "compose", crash)
@@ -117,9 +119,6 @@ async def test_an_interrupted_digest_gives_way_to_a_newer_one_of_its_schedule(
     digest goes out, 13:00's, not both."""
     await set_up(sandbox, tmp_path)
 
-    async def crash(*args: object, **kwargs: object) -> None:
-        raise Crash
-
     with monkeypatch.context() as patch:
         patch.setattr(digest_compose, "compose", crash)
         with pytest.raises(Crash):
@@ -138,9 +137,6 @@ async def test_a_digest_sent_but_not_marked_is_marked_without_sending_it_again(
     """The process dies after the digest's messages went out (and are in the ledger) but
     before the digest is marked sent: the restart marks it, and sends nothing twice."""
     await set_up(sandbox, tmp_path)
-
-    async def crash(*args: object, **kwargs: object) -> None:
-        raise Crash
 
     with monkeypatch.context() as patch:
         patch.setattr("storage.digests.DigestsMixin.mark_digest_sent", crash)
