@@ -7,8 +7,11 @@ that cannot be reached at start is waited for, not fatal.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.cli import EXIT_TOKEN_REJECTED, TOKEN_REJECTED
@@ -21,6 +24,18 @@ WRONG_TOKEN = "424242:WRONG-SECRET-TOKEN-abcdef"
 
 def printed(log: Path) -> str:
     return log.read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def bot_process(config: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The real ``pollbot run``, killed on the way out if it still runs."""
+    process = start_bot(config, log)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def free_port() -> int:
@@ -45,16 +60,11 @@ async def test_a_token_rejected_while_running_stops_with_one_line(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     log = tmp_path / "bot.log"
-    process = start_bot(write_config(tmp_path, sandbox), log)
-    try:
+    with bot_process(write_config(tmp_path, sandbox), log) as process:
         await wait_for(lambda: "pollbot started as" in printed(log), 60, "the bot to start")
         secret = sandbox.token.split(":")[1]
         sandbox.world.token = WRONG_TOKEN  # revoked at @BotFather: every call is now a 401
         await wait_for(lambda: process.poll() is not None, 60, "the bot to stop")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == EXIT_TOKEN_REJECTED
     assert printed(log).splitlines()[-1] == f"pollbot: {TOKEN_REJECTED}"
     assert secret not in printed(log)
@@ -66,8 +76,8 @@ async def test_an_unreachable_bot_api_at_start_is_waited_for(tmp_path: Path) -> 
     later = Sandbox(port=port)
     populate(later.world)
     log = tmp_path / "bot.log"
-    process = start_bot(write_config(tmp_path, later), log)  # nothing listens there yet
-    try:
+    config = write_config(tmp_path, later)
+    with bot_process(config, log) as process:  # nothing listens there yet
         await wait_for(
             lambda: printed(log).count("the Bot API cannot be reached") >= 2,
             60,
@@ -84,23 +94,14 @@ async def test_an_unreachable_bot_api_at_start_is_waited_for(tmp_path: Path) -> 
             )
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert "Traceback" not in printed(log)
 
 
 async def test_stopping_while_the_bot_api_is_unreachable(tmp_path: Path) -> None:
     unreachable = Sandbox(port=free_port())  # never started
     log = tmp_path / "bot.log"
-    process = start_bot(write_config(tmp_path, unreachable), log)
-    try:
+    with bot_process(write_config(tmp_path, unreachable), log) as process:
         await wait_for(lambda: "cannot be reached" in printed(log), 60, "a retry")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert "stopped before the Bot API could be reached" in printed(log)
