@@ -26,9 +26,10 @@ message; a file of the wrong shape has one) and keeps loading the other files.
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -50,6 +51,7 @@ ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_SUMMARY_POINTS = 8
 MAX_POINT = 300  # with MAX_TITLE, keeps any hand-written summary within one message
 MAX_TITLE = 256
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class LocalizedArticle:
     body_language: str
     source_url: str | None
     poll: PollSpec | None
+    body_html: bool = False  # the body's paragraphs are HTML (composed in Telegram)
+    has_image: bool = False  # posted as a photo with its caption
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -95,6 +99,9 @@ class Article:
     summary: tuple[str, ...] = ()
     poll: PollSpec | None = None
     translations: Mapping[str, Translation] = field(default_factory=dict)
+    source: str = "file"  # or where /newarticle got it: "text", "forward", "link"
+    body_html: bool = False
+    has_image: bool = False
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -120,6 +127,8 @@ class Article:
             body_language=lang if tr.body else self.language,
             source_url=self.source_url,
             poll=tr.poll or self.poll,
+            body_html=self.body_html and not tr.body,
+            has_image=self.has_image,
         )
 
     def summary_points(self, language: str | None) -> tuple[str, ...]:
@@ -130,7 +139,13 @@ class Article:
             return translated
         if self.summary:
             return self.summary
-        return _auto_summary(localized.body, localized.body_language)
+        body = plain_text(localized.body) if localized.body_html else localized.body
+        return _auto_summary(body, localized.body_language)
+
+
+def plain_text(html_text: str) -> str:
+    """HTML as the reader sees it: tags out, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
 
 
 @lru_cache(maxsize=256)
@@ -168,6 +183,14 @@ class Library:
 
     def get(self, article_id: str) -> Article | None:
         return next((a for a in self.articles if a.id == article_id), None)
+
+    def merged(self, composed: Sequence[Article], archived: frozenset[str]) -> Library:
+        """The files' articles with those composed in Telegram, without archived ones (a
+        file's id wins over a composed one)."""
+        ids = {a.id for a in self.articles}
+        extra = tuple(a for a in composed if a.id not in ids)
+        kept = tuple(a for a in (*self.articles, *extra) if a.id not in archived)
+        return Library(kept, self.errors)
 
 
 # ---------------------------------------------------------------- reading one file

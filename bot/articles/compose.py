@@ -1,0 +1,153 @@
+"""What /newarticle makes of a message: an article from pasted text, a forwarded post or a
+link (downloaded by bot/articles/fetch.py, extracted with trafilatura).
+
+Text: the first line is the title, the rest the body, Telegram's formatting (bold, links...)
+kept as the post's HTML. A link alone in the message is downloaded; trafilatura gives the
+title, main text, lead image and language. The language (en or ru) is trafilatura's when it
+names one of those, else told by the script: Cyrillic letters against Latin ones. Nothing
+here writes to the database: a ``ComposeError`` (or ``FetchError``) says what is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import html
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import trafilatura
+from telegram import Message
+
+from bot.articles import fetch
+from bot.articles.content import MAX_TITLE, plain_text
+from bot.texts import N_, Problem, Refusal, escape
+
+log = logging.getLogger(__name__)
+
+
+class ComposeError(Refusal):
+    """A message /newarticle cannot make an article of."""
+
+
+EMPTY = N_(
+    "There is no article in this message: send a title on the first line and the text "
+    "below it, forward a post, or send a link."
+)
+NO_BODY = N_("“{title}” has no text below it: write the article under the title line.")
+LONG_TITLE = N_("The title (the first line) is {length} characters; at most {limit}.")
+NO_ARTICLE_TEXT = N_("I found no article text on {url}.")
+
+_LINK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An article read from a message, not stored yet."""
+
+    title: str
+    body: str  # HTML paragraphs separated by blank lines
+    language: str
+    source: str  # "text", "forward" or "link"
+    source_url: str | None = None
+    image_file_id: str | None = None  # a forwarded photo
+    image: bytes | None = None  # a link's lead image
+
+
+def language_of(text: str) -> str:
+    """ "ru" when Cyrillic letters outnumber Latin ones, else "en"."""
+    return "ru" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "en"
+
+
+def link_in(message: Message) -> str | None:
+    """The link when the message is a link alone (any scheme: a wrong one is refused)."""
+    text = (message.text or "").strip()
+    return text if _LINK.match(text) and "://" in text else None
+
+
+async def candidate(message: Message, *, allow_private: bool) -> Candidate:
+    """The article in a message; ComposeError or fetch.FetchError when there is none."""
+    url = link_in(message)
+    if url is not None:
+        return await from_link(url, allow_private=allow_private)
+    source = "forward" if message.forward_origin is not None else "text"
+    if message.photo:
+        found = from_html(message.caption_html or "", source)
+        return dataclasses.replace(found, image_file_id=message.photo[-1].file_id)
+    return from_html(message.text_html or "" if message.text else "", source)
+
+
+def from_html(text_html: str, source: str) -> Candidate:
+    """Title (the first line) and body (the rest) of a message's HTML."""
+    first, _newline, rest = text_html.strip().partition("\n")
+    title = " ".join(plain_text(first).split())
+    if not title:
+        raise ComposeError(Problem(EMPTY))
+    if len(title) > MAX_TITLE:
+        raise ComposeError(Problem(LONG_TITLE, {"length": len(title), "limit": MAX_TITLE}))
+    paragraphs = [p.strip() for p in _BLANK_LINES.split(rest) if plain_text(p).strip()]
+    if not paragraphs:
+        raise ComposeError(Problem(NO_BODY, {"title": title}))
+    body = "\n\n".join(paragraphs)
+    return Candidate(title, body, language_of(title + plain_text(body)), source)
+
+
+async def from_link(url: str, *, allow_private: bool) -> Candidate:
+    """Download the page and extract the article; its lead image too, when it loads."""
+    page = await fetch.fetch(url, allow_private=allow_private)
+    document = await asyncio.to_thread(_extract, page)
+    if document is None:
+        raise ComposeError(Problem(NO_ARTICLE_TEXT, {"url": url}))
+    title, lines, image_url, language = document
+    image = await _image(image_url, allow_private) if image_url else None
+    body = "\n\n".join(escape(line) for line in lines)
+    return Candidate(
+        title,
+        body,
+        language if language in ("en", "ru") else language_of(title + " ".join(lines)),
+        "link",
+        source_url=page.url,
+        image=image,
+    )
+
+
+def _extract(page: fetch.Download) -> tuple[str, list[str], str | None, str | None] | None:
+    """trafilatura's title, main text (a paragraph a line), lead image and language."""
+    markup = page.data.decode("utf-8", errors="replace")
+    document = trafilatura.bare_extraction(
+        markup, url=page.url, with_metadata=True, include_comments=False, include_tables=False
+    )
+    text = str(getattr(document, "text", "") or "")
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    title = " ".join(str(getattr(document, "title", "") or "").split())
+    if lines and title and lines[0] == title:
+        lines = lines[1:]
+    if not lines:
+        return None
+    title = (title or lines.pop(0))[:MAX_TITLE]
+    if not lines:
+        return None
+    image = getattr(document, "image", None)
+    image_url = html.unescape(str(image)) if image else None
+    return (
+        title,
+        lines,
+        urljoin(page.url, image_url) if image_url else None,
+        getattr(document, "language", None),
+    )
+
+
+async def _image(url: str, allow_private: bool) -> bytes | None:
+    """The lead image's bytes, under the same limits and checks; None when it fails (the
+    article goes without it)."""
+    try:
+        found = await fetch.fetch(url, allow_private=allow_private, accept="image/")
+    except fetch.FetchError as exc:
+        log.info("lead image %s left out: %s", url, exc.render("en"))
+        return None
+    return found.data or None
