@@ -95,6 +95,11 @@ def _scheduled(row: sqlite3.Row) -> ScheduledPost:
 class ComposeMixin(StoreBase):
     """Composed articles, archived ones, /newarticle conversations and scheduled posts."""
 
+    async def _now(self, sql: str, params: Sequence[object]) -> None:
+        """Run one statement at once (none of these may wait in a batch's queue)."""
+        async with self.write() as conn:
+            await conn.execute(sql, params)
+
     # -- composed articles --------------------------------------------------------------
 
     async def add_article(
@@ -144,11 +149,11 @@ class ComposeMixin(StoreBase):
 
     async def set_article_summary(self, article_id: str, points: Sequence[str]) -> None:
         text = json.dumps(list(points), ensure_ascii=False) if points else None
-        await self._write_one("UPDATE articles SET summary = ? WHERE id = ?", (text, article_id))
+        await self._now("UPDATE articles SET summary = ? WHERE id = ?", (text, article_id))
 
     async def set_article_poll(self, article_id: str, poll: dict[str, object] | None) -> None:
         text = None if poll is None else json.dumps(poll, ensure_ascii=False)
-        await self._write_one("UPDATE articles SET poll = ? WHERE id = ?", (text, article_id))
+        await self._now("UPDATE articles SET poll = ? WHERE id = ?", (text, article_id))
 
     async def article_image(self, article_id: str) -> tuple[str | None, bytes | None]:
         """The lead image: Telegram's file id once known, else its bytes (None, None: none)."""
@@ -161,7 +166,7 @@ class ComposeMixin(StoreBase):
 
     async def set_article_image_file_id(self, article_id: str, file_id: str) -> None:
         """Telegram keeps the image now: later posts send its id, the bytes go."""
-        await self._write_one(
+        await self._now(
             "UPDATE articles SET image_file_id = ?, image = NULL WHERE id = ?",
             (file_id, article_id),
         )
@@ -203,7 +208,7 @@ class ComposeMixin(StoreBase):
     async def set_compose_session(
         self, user_id: int, step: str, *, draft_id: int | None, refs: Sequence[str]
     ) -> None:
-        await self._write_one(
+        await self._now(
             "INSERT INTO compose_sessions (user_id, step, draft_id, refs, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET step = excluded.step,"
             " draft_id = excluded.draft_id, refs = excluded.refs,"
@@ -212,10 +217,10 @@ class ComposeMixin(StoreBase):
         )
 
     async def end_compose_session(self, user_id: int) -> None:
-        await self._write_one("DELETE FROM compose_sessions WHERE user_id = ?", (user_id,))
+        await self._now("DELETE FROM compose_sessions WHERE user_id = ?", (user_id,))
 
     async def set_draft_targets(self, draft_id: int, targets: Sequence[int]) -> None:
-        await self._write_one(
+        await self._now(
             "UPDATE drafts SET targets = ? WHERE id = ?", (json.dumps(list(targets)), draft_id)
         )
 

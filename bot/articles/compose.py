@@ -40,6 +40,7 @@ NO_BODY = N_("“{title}” has no text below it: write the article under the ti
 LONG_TITLE = N_("The title (the first line) is {length} characters; at most {limit}.")
 NO_ARTICLE_TEXT = N_("I found no article text on {url}.")
 
+MIN_TEXT = 200  # characters of main text below which a page holds no article
 _LINK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -130,8 +131,8 @@ def _extract(page: fetch.Download) -> tuple[str, list[str], str | None, str | No
     if not lines:
         return None
     title = (title or lines.pop(0))[:MAX_TITLE]
-    if not lines:
-        return None
+    if sum(len(line) for line in lines) < MIN_TEXT:
+        return None  # navigation and a search box are not an article
     image = getattr(document, "image", None)
     image_url = html.unescape(str(image)) if image else None
     return (

@@ -61,14 +61,15 @@ def _fail(message: str, **params: object) -> FetchError:
 
 
 async def fetch(
-    url: str, *, allow_private: bool, accept: str = "text/html", limits: Limits = LIMITS
+    url: str, *, allow_private: bool, accept: str = "text/html", limits: Limits | None = None
 ) -> Download:
     """Download ``url`` (following redirects); its type must start with ``accept``."""
+    limits = limits or LIMITS
     try:
         async with asyncio.timeout(limits.seconds):
             return await _fetch(url, allow_private, accept, limits)
     except TimeoutError:
-        raise _fail(TIMEOUT, url=url, seconds=int(limits.seconds)) from None
+        raise _fail(TIMEOUT, url=url, seconds=f"{limits.seconds:g}") from None
 
 
 async def _fetch(url: str, allow_private: bool, accept: str, limits: Limits) -> Download:
@@ -84,7 +85,7 @@ async def _fetch(url: str, allow_private: bool, accept: str, limits: Limits) -> 
                         continue
                     return await _read(current, response, accept, limits)
             except httpx.TimeoutException:
-                raise _fail(TIMEOUT, url=url, seconds=int(limits.seconds)) from None
+                raise _fail(TIMEOUT, url=url, seconds=f"{limits.seconds:g}") from None
             except httpx.HTTPError as exc:
                 raise _fail(UNREACHABLE, url=url, reason=str(exc) or type(exc).__name__) from None
     raise _fail(TOO_MANY_REDIRECTS, url=url, count=limits.redirects)

@@ -1,0 +1,437 @@
+"""/newarticle end to end: an article from pasted text, a forwarded post and a link (served
+by a local HTTP server from tests/pages/), its preview, Publish, /articles, a restart; and
+every bad input, refused with a message and nothing saved."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.articles import fetch
+from bot.sandbox import Sandbox
+from bot.sandbox.messaging import store_file
+from bot.sandbox.models import Upload
+from storage.clock import ManualClock
+from tests.bot.test_drafts import buttons, press
+from tests.cast import ADMIN, ADMIN_RU, PLANTNEWS, READER
+from tests.harness import BotHarness, bot_harness
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (40).to_bytes(4) + (30).to_bytes(4) + bytes(8)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+ALLOW = "allow_private = true\n"
+TEXT = (
+    "Plant hires again\n"
+    "The Moscow plant will hire 1,200 workers next spring, the city said on Monday.\n\n"
+    "Engineers from KAMAZ will set up a new line for electric vans. The first vans should "
+    "leave the line in May, and a second shift will follow in the autumn."
+)
+
+
+# ---------------------------------------------------------------- the local web server
+
+
+async def _page(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    return web.Response(
+        body=(PAGES / f"{name}.html").read_bytes(), content_type="text/html", charset="utf-8"
+    )
+
+
+async def _slow(request: web.Request) -> web.Response:
+    await asyncio.sleep(5)
+    return web.Response(text="<p>late</p>", content_type="text/html")
+
+
+async def _big(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/html"})
+    await response.prepare(request)
+    for _ in range(50):  # no Content-Length: the size shows only while reading
+        await response.write(b"<p>" + b"x" * 1000 + b"</p>")
+    return response
+
+
+def _app() -> web.Application:
+    app = web.Application()
+    app.router.add_get("/pages/{name}", _page)
+    app.router.add_get("/images/lead.png", _bytes(PNG, "image/png"))
+    app.router.add_get("/missing", _bytes(b"gone", "text/html", 404))
+    app.router.add_get("/report.pdf", _bytes(b"%PDF-1.4", "application/pdf"))
+    app.router.add_get("/slow", _slow)
+    app.router.add_get("/big", _big)
+    app.router.add_get("/moved", _redirect("/pages/en"))
+    app.router.add_get("/loop", _redirect("/loop"))
+    return app
+
+
+def _bytes(body: bytes, kind: str, status: int = 200) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=kind, status=status)
+
+    return handle
+
+
+def _redirect(to: str) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        raise web.HTTPFound(to)
+
+    return handle
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[str]:
+    """The base URL of a local web server (127.0.0.1, a free port)."""
+    runner = web.AppRunner(_app())
+    await runner.setup()
+    server = web.TCPSite(runner, "127.0.0.1", 0)
+    await server.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+# ---------------------------------------------------------------- the conversation
+
+
+def compose_bot(sandbox: Sandbox, path: Path, *, allow: bool = True, **sections: str) -> Any:
+    fetch_section = {"fetch": ALLOW} if allow else {}
+    return bot_harness(
+        sandbox, path, clock=ManualClock(NOW), preview=True, **fetch_section, **sections
+    )
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(str(m.get("text") or m.get("caption") or "") for m in messages)
+
+
+async def start(bot: BotHarness, user: int = ADMIN, command: str = "/newarticle") -> None:
+    (asked,) = await bot.say(user, command)
+    assert "Send me the article" in asked["text"] or "статью" in asked["text"]
+
+
+async def publish(
+    bot: BotHarness, shown: list[dict[str, Any]], user: int = ADMIN, label: str = "Publish"
+) -> None:
+    press(bot, user, shown[-1], label)
+    await bot.drain()
+
+
+async def test_an_article_from_pasted_text_is_previewed_published_listed_and_kept(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        bot.world.raw(_message(bot, ADMIN, TEXT, bold="1,200"))
+        shown = await _drain_new(bot, ADMIN)
+        assert set(buttons(shown[-1])) == {"Publish", "Schedule", "Cancel"}
+        summary, post = shown[1], shown[2]
+        assert summary["text"].startswith("Plant hires again\n\nSummary\n• ")
+        assert post["sandbox"]["html"].startswith("<b>Plant hires again</b>")
+        assert "<b>1,200</b>" in post["sandbox"]["html"]  # Telegram's bold kept as HTML
+        assert "Plant News (@plantnews)" in shown[-1]["text"]
+        assert bot.bot_messages(PLANTNEWS) == []
+
+        await publish(bot, shown)
+        (posted,) = bot.bot_messages(PLANTNEWS)
+        assert posted["sandbox"]["html"] == post["sandbox"]["html"]
+        (listing,) = await bot.say(ADMIN, "/articles")
+        assert "a-1 — Plant hires again" in listing["text"]
+        assert "from: text sent in Telegram" in listing["text"]
+    async with compose_bot(sandbox, tmp_path) as bot:  # a restart keeps it
+        (listing,) = await bot.say(ADMIN, "/articles")
+        assert "a-1 — Plant hires again" in listing["text"]
+        (shown,) = await bot.say(ADMIN, "/article a-1")
+        assert "Plant hires again" in shown["text"] and "@plantnews ·" in shown["text"]
+        assert "Posted: 1" in shown["text"]
+
+
+async def test_a_forwarded_photo_post_goes_out_as_a_photo_with_its_caption(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        photo = store_file(bot.world, "photo", Upload("van.png", "image/png", PNG))
+        caption = "New vans shown\nThe plant showed its first electric van to the press today."
+        bot.world.raw(_message(bot, ADMIN, caption, photo=photo.file_id, forwarded=True))
+        shown = await _drain_new(bot, ADMIN)
+        assert "photo" in shown[2] and shown[2]["caption"].startswith("New vans shown")
+
+        await publish(bot, shown)
+        (posted,) = bot.bot_messages(PLANTNEWS)
+        assert posted["photo"][0]["file_id"] == photo.file_id
+        assert posted["caption"].startswith("New vans shown\n\nThe plant showed")
+        (listing,) = await bot.say(ADMIN, "/articles")
+        assert "from: a forwarded message" in listing["text"]
+
+
+async def test_an_english_link_is_extracted_without_navigation_ads_or_comments(
+    sandbox: Sandbox, tmp_path: Path, site: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        shown = await bot.say(ADMIN, f"{site}/moved")  # a redirect to /pages/en
+        summary, post = shown[1], shown[2]
+        assert summary["text"].startswith("Moscow van plant restarts in spring\n\nSummary")
+        assert "photo" in post  # the lead image, downloaded and uploaded
+        body = texts(shown)
+        assert "electric delivery vans" in body and "battery cells" in body
+        for junk in ("Subscribe for", "ADVERTISEMENT", "energy drink", "ivan77", "Most read"):
+            assert junk not in body
+
+        await publish(bot, shown)
+        parts = bot.bot_messages(PLANTNEWS)
+        assert "photo" in parts[0] and parts[0]["caption"].startswith("Moscow van plant")
+        assert f"{site}/pages/en" in parts[-1]["sandbox"]["html"]  # the source link
+        (listing,) = await bot.say(ADMIN, "/articles")
+        assert "language: en" in listing["text"] and "from: a link" in listing["text"]
+    async with compose_bot(sandbox, tmp_path) as bot:
+        (listing,) = await bot.say(ADMIN, "/articles")
+        assert "Moscow van plant restarts in spring" in listing["text"]
+
+
+async def test_a_russian_link_gets_a_russian_summary(
+    sandbox: Sandbox, tmp_path: Path, site: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, ADMIN_RU, "/newarticle @plantnews")
+        shown = await bot.say(ADMIN_RU, f"{site}/pages/ru")
+        summary = shown[1]["text"]
+        assert summary.startswith("Московский завод возобновит выпуск машин весной\n\nКратко")
+        assert "фургон" in summary and "РЕКЛАМА" not in texts(shown)
+        assert "Подписка" not in texts(shown) and "petrovich" not in texts(shown)
+        await publish(bot, shown, ADMIN_RU, "Опубликовать")
+        assert bot.bot_messages(PLANTNEWS)
+        (listing,) = await bot.say(ADMIN, "/articles")
+        assert "language: ru" in listing["text"]
+
+
+async def test_a_link_to_127_0_0_1_is_refused_by_default(
+    sandbox: Sandbox, tmp_path: Path, site: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path, allow=False) as bot:
+        await start(bot)
+        (refused,) = await bot.say(ADMIN, f"{site}/pages/en")
+        assert "private or local address (127.0.0.1)" in refused["text"]
+        assert await bot.store.composed_articles() == []
+
+
+async def test_own_summary_poll_and_no_poll_change_the_draft(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        await bot.say(ADMIN, TEXT)
+        shown = await bot.say(ADMIN, "• Plant hires 1,200\n• Vans in May")
+        assert "Summary\n• Plant hires 1,200\n• Vans in May" in shown[1]["text"]
+        shown = await bot.say(ADMIN, "Would you work there? | Yes | No | 2d")
+        poll = next(m for m in shown if m["text"].startswith("Poll: "))
+        assert "Would you work there?" in poll["text"] and "open for 2d" in poll["text"]
+        shown = await bot.say(ADMIN, "Will it work? | Yes | No")
+        await publish(bot, shown)
+        (campaign,) = [m for m in bot.bot_messages(PLANTNEWS) if "poll" in m]
+        assert campaign["poll"]["question"] == "Will it work?"
+
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        await bot.say(ADMIN, TEXT)
+        await bot.say(ADMIN, "Q? | a | b")
+        shown = await bot.say(ADMIN, "no poll")
+        assert not any(m["text"].startswith("Poll: ") for m in shown)
+
+
+async def test_schedule_button_asks_the_time_and_queues_the_post(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        shown = await bot.say(ADMIN, TEXT)
+        press(bot, ADMIN, shown[-1], "Schedule")
+        await bot.drain()
+        assert "When should draft #1 go out?" in bot.bot_messages(ADMIN)[-1]["text"]
+        (queued,) = await bot.say(ADMIN, "2026-12-01 09:00")
+        assert "Scheduled post #1: a-1 to @plantnews at 2026-12-01 09:00 UTC" in queued["text"]
+        (listing,) = await bot.say(ADMIN, "/queue")
+        assert (
+            "#1 · 2026-12-01 09:00 UTC · a-1 Plant hires again → @plantnews" in (listing["text"])
+        )
+        assert bot.bot_messages(PLANTNEWS) == []
+
+
+# ---------------------------------------------------------------- bad input
+
+
+BAD_LINKS = [
+    ("/missing", "answered 404"),
+    ("/report.pdf", "is not a web page (it is application/pdf)"),
+    ("/pages/empty", "I found no article text on"),
+    ("/loop", "redirects more than 5 times"),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), BAD_LINKS)
+async def test_a_bad_link_is_explained_and_nothing_is_saved(
+    sandbox: Sandbox, tmp_path: Path, site: str, path: str, expected: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot)
+        (refused,) = await bot.say(ADMIN, f"{site}{path}")
+        assert expected in refused["text"]
+        assert await bot.store.composed_articles() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "limits", "expected"),
+    [
+        ("/slow", fetch.Limits(seconds=0.3), "did not answer within 0.3 seconds"),
+        ("/big", fetch.Limits(max_bytes=10_000), "is larger than 1 MB"),
+    ],
+)
+async def test_a_timeout_or_an_oversized_page_is_refused(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    site: str,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    limits: fetch.Limits,
+    expected: str,
+) -> None:
+    monkeypatch.setattr(fetch, "LIMITS", limits)
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot)
+        (refused,) = await bot.say(ADMIN, f"{site}{path}")
+        assert expected in refused["text"]
+        assert await bot.store.composed_articles() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Only a title", "has no text below it"),
+        ("ftp://example.com/article", "is not an http:// or https:// link"),
+        ("file:///etc/passwd", "is not an http:// or https:// link"),
+    ],
+)
+async def test_bad_text_is_explained_and_nothing_is_saved(
+    sandbox: Sandbox, tmp_path: Path, text: str, expected: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot)
+        (refused,) = await bot.say(ADMIN, text)
+        assert expected in refused["text"]
+        assert await bot.store.composed_articles() == []
+
+
+async def test_an_empty_message_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot)
+        bot.world.raw(_message(bot, ADMIN, "   \n  "))
+        (refused,) = await _drain_new(bot, ADMIN)
+        assert "There is no article in this message" in refused["text"]
+        assert await bot.store.composed_articles() == []
+
+
+async def test_a_poll_line_with_errors_is_refused_and_the_draft_keeps_no_poll(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        await bot.say(ADMIN, TEXT)
+        (refused,) = await bot.say(ADMIN, "Q? | a | b | 2d mutli")
+        assert (
+            "Nothing was sent" in refused["text"] and "did you mean “multi”?" in (refused["text"])
+        )
+        (refused,) = await bot.say(ADMIN, "Q? | a | b | public")  # checked per target
+        assert "Nothing was sent" in refused["text"] and "@plantnews" in refused["text"]
+        (article,) = await bot.store.composed_articles()
+        assert article.poll is None
+
+
+async def test_a_time_in_the_past_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        shown = await bot.say(ADMIN, TEXT)
+        press(bot, ADMIN, shown[-1], "Schedule")
+        await bot.drain()
+        (refused,) = await bot.say(ADMIN, "2026-11-01 09:00")
+        assert "is already past" in refused["text"]
+        (refused,) = await bot.say(ADMIN, "tomorrow-ish")
+        assert "is not a time I can read" in refused["text"]
+        assert await bot.store.scheduled_posts("pending") == []
+
+
+async def test_an_unknown_article_id_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        (refused,) = await bot.say(ADMIN, "/article nope")
+        assert refused["text"] == "There is no article nope: see /articles."
+        (refused,) = await bot.say(ADMIN, "/delarticle nope")
+        assert refused["text"] == "There is no article nope: see /articles."
+        (refused,) = await bot.say(ADMIN, "/post nope @plantnews at 2026-12-01 09:00")
+        assert "There is no article nope" in refused["text"]
+        assert await bot.store.scheduled_posts("pending") == []
+
+
+async def test_newarticle_is_for_admins_only(sandbox: Sandbox, tmp_path: Path) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        (refused,) = await bot.say(READER, "/newarticle")
+        assert "only the bot's admins" in refused["text"]
+        assert await bot.say(READER, TEXT) == []
+        assert await bot.store.composed_articles() == []
+
+
+# ---------------------------------------------------------------- helpers
+
+_IDS = itertools.count(900_000)
+
+
+def _message(
+    bot: BotHarness,
+    user: int,
+    text: str,
+    *,
+    bold: str | None = None,
+    photo: str | None = None,
+    forwarded: bool = False,
+) -> dict[str, Any]:
+    """A raw update: a private message to the bot, maybe forwarded, maybe a photo."""
+    person = bot.world.user(user)
+    sender = {"id": user, "is_bot": False, "first_name": person.first_name}
+    message: dict[str, Any] = {
+        "message_id": next(_IDS),
+        "date": int(NOW.timestamp()),
+        "chat": {"id": user, "type": "private", "first_name": person.first_name},
+        "from": sender,
+    }
+    entities = []
+    if bold is not None:
+        start = text.index(bold)
+        entities.append({"type": "bold", "offset": start, "length": len(bold)})
+    if photo is not None:
+        message["photo"] = [{"file_id": photo, "file_unique_id": "van", "width": 40, "height": 30}]
+        message["caption"] = text
+        message["caption_entities"] = entities
+    else:
+        message["text"] = text
+        message["entities"] = entities
+    if forwarded:
+        message["forward_origin"] = {
+            "type": "channel",
+            "chat": {"id": -1009999, "type": "channel", "title": "Other news"},
+            "message_id": 77,
+            "date": int(NOW.timestamp()),
+        }
+    return {"message": message}
+
+
+async def _drain_new(bot: BotHarness, chat: int) -> list[dict[str, Any]]:
+    bot.new_messages(chat)
+    await bot.drain()
+    return [m for m in bot.new_messages(chat) if m.get("from", {}).get("is_bot")]
