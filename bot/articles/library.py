@@ -17,7 +17,7 @@ from telegram.ext import CallbackContext
 
 from bot.admin.auth import admin_only
 from bot.articles.content import Article, ContentError, Library
-from bot.articles.posting import SOURCES
+from bot.articles.posting import source_name
 from bot.polls import campaigns
 from bot.polls.preview import moment, render_poll
 from bot.replies import reply_once, reply_parts
@@ -116,7 +116,7 @@ async def _describe(svc: Services, article: Article, language: str | None) -> li
     localized = article.localized(article.language)
     lines = [
         f"<code>{escape(article.id)}</code> — {bold(article.title)}",
-        escape(_("From: {source}").format(source=_(SOURCES.get(article.source, article.source)))),
+        escape(_("From: {source}").format(source=source_name(article, _))),
     ]
     if article.source_url:
         lines.append(escape(article.source_url))

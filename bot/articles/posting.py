@@ -292,6 +292,12 @@ def _post_problem(
     return None
 
 
+def source_name(article: Article, _: Gettext) -> str:
+    """Where an article came from, in words."""
+    known = SOURCES.get(article.source)
+    return _(known) if known else article.source
+
+
 async def targets_for(
     context: Context, user_id: int, refs: Sequence[str], lang: str | None
 ) -> tuple[list[Target], list[tuple[str, str]]]:
@@ -486,6 +492,6 @@ def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
         languages=languages,
         poll=_("yes") if article.poll else _("no"),
         count=times_posted,
-        source=_(SOURCES.get(article.source, article.source)),
+        source=source_name(article, _),
     )
     return f"• <code>{escape(article.id)}</code> — {escape(article.title)}\n  {escape(facts)}"

@@ -239,7 +239,8 @@ async def list_queue(update: Update, context: Context) -> None:
         for post in await svc.store.scheduled_posts(QUEUED)
         if svc.is_admin(user.id) or post.created_by == user.id
     ]
-    lines = [f"<b>{escape(_('Scheduled posts: {count}').format(count=len(posts)))}</b>"]
+    head = _("Scheduled posts: {count}").format(count=len(posts))
+    lines = [f"<b>{escape(head)}</b>"]
     for post in posts:
         targets, _errors = await resolve_all(context, list(post.targets))
         chats = ", ".join(t.display for t in targets) or "—"
