@@ -250,3 +250,15 @@ def test_previews_are_on_unless_the_config_turns_them_off(
     assert Config.from_toml(off, env={}).bot.preview is False
     assert main(["check-config", str(off)]) == 0
     assert "preview:    off" in capsys.readouterr().out
+
+
+def test_fetch_allow_private_is_off_by_default_and_shown_by_check_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert Config.from_toml(write(tmp_path, GOOD), env={}).fetch.allow_private is False
+    example = Config.from_toml(ROOT / "config.example.toml", env={"POLLBOT_TOKEN": "1:abcdef"})
+    assert example.fetch.allow_private is False
+    code, out, err = check(tmp_path, GOOD + "[fetch]\nallow_private = true\n", capsys)
+    assert code == 0 and "fetch:      private addresses allowed" in out
+    code, out, err = check(tmp_path, GOOD + "[fetch]\nallow_privat = true\n", capsys)
+    assert code != 0 and "fetch.allow_privat" in out + err
