@@ -48,6 +48,7 @@ class StoreBase:
         self._conn = conn
         self.path = path
         self.clock = clock
+        self.opened_at = clock.seconds()  # what was claimed before this was a past process
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._deferred: list[tuple[str, tuple[Any, ...]]] = []

@@ -53,13 +53,16 @@ class ScheduledPost:
     created_at: int
     state: str
     origin: str
+    claimed_at: int | None = None
 
 
 _ARTICLE_COLUMNS = (
     "id, title, language, body, source, source_url, summary, poll, image_file_id,"
     " image IS NOT NULL AS has_image, created_by, created_at"
 )
-_POST_COLUMNS = "id, article_id, targets, due_at, created_by, created_at, state, origin"
+_POST_COLUMNS = (
+    "id, article_id, targets, due_at, created_by, created_at, state, origin, claimed_at"
+)
 
 
 def _article(row: sqlite3.Row) -> ComposedArticle:
@@ -89,6 +92,7 @@ def _scheduled(row: sqlite3.Row) -> ScheduledPost:
         created_at=row["created_at"],
         state=row["state"],
         origin=row["origin"],
+        claimed_at=row["claimed_at"],
     )
 
 
@@ -271,11 +275,22 @@ class ComposeMixin(StoreBase):
             cursor = await conn.execute(
                 "UPDATE scheduled_posts SET state = ?, claimed_at = ?"
                 " WHERE id = ? AND state = ? AND due_at <= ?",
-                (SENDING, self.now(), post_id, QUEUED, self.now()),
+                (SENDING, max(self.now(), self.opened_at), post_id, QUEUED, self.now()),
             )
             claimed = cursor.rowcount == 1
         await self.checkpoint()
         return claimed
+
+    async def resume_scheduled_post(self, post_id: int) -> bool:
+        """Take over a post that a past process claimed and did not finish (a crash); False
+        if it was not claimed before this store was opened, or was taken over already."""
+        async with self.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE scheduled_posts SET claimed_at = ?"
+                " WHERE id = ? AND state = ? AND claimed_at < ?",
+                (max(self.now(), self.opened_at), post_id, SENDING, self.opened_at),
+            )
+            return cursor.rowcount == 1
 
     async def finish_scheduled_post(self, post_id: int, state: str) -> bool:
         """Move a post to an end state (sent, cancelled, missed) from the state before it:

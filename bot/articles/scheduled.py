@@ -160,10 +160,14 @@ async def run_due_post(context: Context) -> None:
 
 
 async def send_post(context: Context, post: ScheduledPost) -> None:
-    """Claim the post (unless a crash left it claimed), publish it, report to its author."""
+    """Claim the post (or take it over from a process that crashed while sending it), publish
+    it, report to its author. Only one caller wins the claim: a post is never sent twice."""
     svc = services(context)
-    if post.state == QUEUED and not await svc.store.claim_scheduled_post(post.id):
-        return
+    if post.state == QUEUED:
+        if not await svc.store.claim_scheduled_post(post.id):
+            return
+    elif not await svc.store.resume_scheduled_post(post.id):
+        return  # claimed by this process (its job is sending it), or finished
     language = chat_language(svc, await svc.store.chat(post.created_by))
     origin = f"p{post.id}"
     article = svc.library.get(post.article_id)
@@ -200,8 +204,9 @@ async def on_startup(application: Any) -> None:
 
 
 async def on_caught_up(application: Any) -> None:
-    """Finish posts a crash interrupted; send those due while the bot was down within the
-    grace time, and tell the author about the later ones."""
+    """Finish posts a crash interrupted (claimed before this process started: the JobQueue
+    runs during the catch-up and may have claimed others); send those due while the bot was
+    down within the grace time, and tell the author about the later ones."""
     context: Context = CallbackContext(application)
     svc = of_app(application)
     grace = svc.config.digest.grace_minutes * 60

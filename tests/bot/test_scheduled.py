@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.articles.scheduled import job_name
+from bot.articles.scheduled import job_name, on_caught_up
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
 from tests.cast import ADMIN, CHANNEL_ADMIN, PLANTNEWS
@@ -157,3 +157,29 @@ async def test_a_post_claimed_before_a_crash_is_finished_without_repeats(
         assert not any(m.get("text", "").startswith("Moscow") for m in sent)
         (post,) = await bot.store.scheduled_posts("sent")
         assert post.id == 1
+
+
+async def test_a_post_its_job_claimed_during_the_catch_up_is_not_sent_again(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The JobQueue starts before the catch-up ends: a post claimed by its job in this
+    process is its job's to send, not the catch-up's."""
+    async with scheduled_bot(sandbox, tmp_path, ManualClock(NOW)) as bot:
+        await bot.say(ADMIN, POST)
+    async with scheduled_bot(sandbox, tmp_path, ManualClock(NOW)) as bot:
+        bot.services.store.clock.set(DUE)  # type: ignore[attr-defined]
+        assert await bot.store.claim_scheduled_post(1)  # as the job does, in this process
+        await on_caught_up(bot.application)
+        assert posts(bot) == []
+        (post,) = await bot.store.scheduled_posts("sending")
+        assert post.id == 1
+
+
+async def test_the_job_of_a_scheduled_post_runs_at_its_due_time(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with scheduled_bot(sandbox, tmp_path, ManualClock(NOW)) as bot:
+        await bot.say(ADMIN, POST)
+        assert bot.application.job_queue is not None
+        (job,) = bot.application.job_queue.get_jobs_by_name(job_name(1))
+        assert job.next_t == DUE
