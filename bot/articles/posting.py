@@ -302,7 +302,14 @@ async def targets_for(
     context: Context, user_id: int, refs: Sequence[str], lang: str | None
 ) -> tuple[list[Target], list[tuple[str, str]]]:
     """The targets this user may post to, and the others with the reason."""
-    wanted = await target_refs(context, user_id, refs)
+    return await allowed_targets(context, user_id, await target_refs(context, user_id, refs), lang)
+
+
+async def allowed_targets(
+    context: Context, user_id: int, wanted: Sequence[str | int], lang: str | None
+) -> tuple[list[Target], list[tuple[str, str]]]:
+    """Of these chats, the targets (configured or approved) that this user manages, and the
+    others with the reason: checked when a post is asked for and again when it goes out."""
     targets, errors = await chats.resolve_targets(context, wanted)
     skipped = [(error.ref, error.problem.render(lang)) for error in errors]
     allowed: list[Target] = []

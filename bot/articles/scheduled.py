@@ -175,8 +175,9 @@ async def send_post(context: Context, post: ScheduledPost) -> None:
         text = N_("The article {id} is no longer in the library: nothing was posted.")
         report = escape(translate(language, text, id=post.article_id))
     else:
-        targets, errors = await resolve_all(context, list(post.targets))
-        missing = [(error.ref, error.problem.render(language)) for error in errors]
+        targets, missing = await posting.allowed_targets(
+            context, post.created_by, list(post.targets), language
+        )
         report = await posting.publish_article(
             context,
             article,

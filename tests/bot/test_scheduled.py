@@ -183,3 +183,20 @@ async def test_the_job_of_a_scheduled_post_runs_at_its_due_time(
         assert bot.application.job_queue is not None
         (job,) = bot.application.job_queue.get_jobs_by_name(job_name(1))
         assert job.next_t == DUE
+
+
+async def test_the_targets_are_checked_again_when_the_post_goes_out(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A chat admin who is no longer one when the post is due: nothing goes to that chat,
+    and the author is told which chat was left out and why."""
+    clock = ManualClock(NOW)
+    async with scheduled_bot(sandbox, tmp_path, clock) as bot:
+        await bot.say(CHANNEL_ADMIN, POST)
+        sandbox.world.chats[PLANTNEWS].admins.remove(CHANNEL_ADMIN)
+        bot.services.admin_cache.clear()
+        clock.set(DUE)
+        await run_job(bot, 1)
+        assert posts(bot) == []
+        report = bot.bot_messages(CHANNEL_ADMIN)[-1]["text"]
+        assert "@plantnews: not posted: you are not an administrator of this chat" in report
