@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from bot.admin.auth import admin_or_chat_admin
-from bot.admin.chats import resolve_all, split_targets
+from bot.admin.chats import split_targets
 from bot.articles import compose, library, posting, scheduled
 from bot.articles.content import MAX_POINT, MAX_SUMMARY_POINTS, Article
 from bot.polls import campaigns, newpoll, preview
@@ -199,7 +199,9 @@ async def _take_time(update: Update, context: Context, session: ComposeSession) 
         return
     now = svc.clock.utc()
     due = scheduled.parse_when(message.text or "", svc.config.bot.tz, now)
-    targets, _errors = await resolve_all(context, list(draft.targets))
+    targets, skipped = await posting.allowed_targets(
+        context, user.id, list(draft.targets), user.language_code
+    )
     if not targets:
         raise compose.ComposeError(Problem(NO_TARGETS))
     text = await scheduled.queue(
@@ -210,6 +212,7 @@ async def _take_time(update: Update, context: Context, session: ComposeSession) 
         user_id=user.id,
         origin=f"d{draft.id}",
         language=user.language_code,
+        skipped=skipped,
     )
     await svc.store.set_draft_state(draft.id, SCHEDULED, user.id)
     await svc.store.end_compose_session(user.id)

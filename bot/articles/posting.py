@@ -99,7 +99,7 @@ async def post_article(update: Update, context: Context) -> None:
         await reply_once(update, context, text, plain=True)
         return
     if targets and when is not None:
-        await _queue(update, context, article, targets, when)
+        await _queue(update, context, article, targets, skipped, when)
         return
     if targets and not at_once:
         await _offer(update, context, article, targets, skipped)
@@ -118,7 +118,12 @@ async def post_article(update: Update, context: Context) -> None:
 
 
 async def _queue(
-    update: Update, context: Context, article: Article, targets: Sequence[Target], when: str
+    update: Update,
+    context: Context,
+    article: Article,
+    targets: Sequence[Target],
+    skipped: Sequence[tuple[str, str]],
+    when: str,
 ) -> None:
     """/post ID [@chat…] at TIME (or in 2h): store it for its time (bot/articles/scheduled)."""
     user = update.effective_user
@@ -137,6 +142,7 @@ async def _queue(
         user_id=user.id,
         origin=f"u{update.update_id}",
         language=user.language_code,
+        skipped=skipped,
     )
     await reply_once(update, context, text, plain=True)
 

@@ -104,8 +104,10 @@ async def queue(
     user_id: int,
     origin: str,
     language: str | None,
+    skipped: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Store a post at ``due``, give it its job, and return the admin's confirmation."""
+    """Store a post at ``due``, give it its job, and return the admin's confirmation (plain
+    text), with the chats left out and why."""
     svc = services(context)
     post = await svc.store.schedule_post(
         article_id,
@@ -116,7 +118,7 @@ async def queue(
     )
     register(context.application, post)
     await svc.store.audit(user_id, "queue", target=article_id, detail=f"#{post.id} at {due}")
-    return translate(
+    text = translate(
         language,
         QUEUED_TEXT,
         id=post.id,
@@ -124,6 +126,10 @@ async def queue(
         chats=", ".join(t.display for t in targets),
         time=moment(post.due_at, svc.config.bot.tz),
     )
+    if not skipped:
+        return text
+    left_out = [f"• {chat}: {reason}" for chat, reason in skipped]
+    return "\n".join([text, "", translate(language, N_("Left out:")), *left_out])
 
 
 def job_name(post_id: int) -> str:

@@ -200,3 +200,16 @@ async def test_the_targets_are_checked_again_when_the_post_goes_out(
         assert posts(bot) == []
         report = bot.bot_messages(CHANNEL_ADMIN)[-1]["text"]
         assert "@plantnews: not posted: you are not an administrator of this chat" in report
+
+
+async def test_a_scheduled_post_lists_the_chats_it_leaves_out(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with scheduled_bot(sandbox, tmp_path, ManualClock(NOW)) as bot:
+        (queued,) = await bot.say(
+            CHANNEL_ADMIN, f"{POST.replace('@plantnews', '@plantnews @autonews')}"
+        )
+        assert queued["text"].startswith("Scheduled post #1: moscow-plant-reboot to @plantnews ")
+        assert (
+            "Left out:\n• @autonews: you are not an administrator of this chat" in queued["text"]
+        )
