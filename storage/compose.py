@@ -124,8 +124,11 @@ class ComposeMixin(StoreBase):
         found = await self._scalar("SELECT id FROM articles WHERE origin = ?", (origin,))
         if found is not None:
             return str(found)
-        count = await self._scalar("SELECT COUNT(*) FROM articles")
-        article_id = f"a-{int(count) + 1}"
+        last = await self._scalar(
+            "SELECT COALESCE(MAX(CAST(substr(id, 3) AS INTEGER)), 0) FROM articles"
+            " WHERE id GLOB 'a-[0-9]*'"
+        )
+        article_id = f"a-{int(last) + 1}"  # the next number after every one taken
         async with self.write() as conn:
             await conn.execute(
                 "INSERT INTO articles (id, title, language, body, source, source_url,"

@@ -48,6 +48,7 @@ from bot.validation import shaped
 T = TypeVar("T")
 
 ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+COMPOSED_ID = re.compile(r"a-[0-9]+")  # the ids of articles composed in Telegram only
 MAX_SUMMARY_POINTS = 8
 MAX_POINT = 300  # with MAX_TITLE, keeps any hand-written summary within one message
 MAX_TITLE = 256
@@ -302,6 +303,8 @@ def _read_article(path: Path, now: datetime) -> tuple[Article | None, list[Conte
     article_id = reader.text(raw.id, "id")
     if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
         reader.fail("id", "use 1-40 of a-z, 0-9 and '-', starting with a letter or digit")
+    elif article_id is not None and COMPOSED_ID.fullmatch(article_id):
+        reader.fail("id", "ids a-<number> are kept for articles composed in Telegram")
     if raw.language not in SUPPORTED_LANGUAGES:
         reader.fail("language", f"must be one of: {', '.join(SUPPORTED_LANGUAGES)}")
     source_url = reader.text(raw.source_url, "source_url")

@@ -46,9 +46,11 @@ async def test_reload_reads_new_files_and_names_each_mistake(
     async with bot_with(sandbox, tmp_path, folder) as bot:
         (folder / "new.toml").write_text(NEW, encoding="utf-8")
         (folder / "broken.toml").write_text(NEW.replace('"new-one"', '"Bad Id"'), "utf-8")
+        (folder / "clash.toml").write_text(NEW.replace('"new-one"', '"a-1"'), "utf-8")
         (reloaded,) = await bot.say(ADMIN, "/reload")
         assert "Content reloaded: 2 articles." in reloaded["text"]
         assert f"{folder / 'broken.toml'}: id: use 1-40 of a-z" in reloaded["text"]
+        assert f"{folder / 'clash.toml'}: id: ids a-<number> are kept" in reloaded["text"]
         (listing,) = await bot.say(ADMIN, "/articles")
         assert "new-one — A new article" in listing["text"]
         (refused,) = await bot.say(READER, "/reload")
