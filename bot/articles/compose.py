@@ -100,12 +100,13 @@ def from_html(text_html: str, source: str) -> Candidate:
 
 async def from_link(url: str, *, allow_private: bool) -> Candidate:
     """Download the page and extract the article; its lead image too, when it loads."""
-    page = await fetch.fetch(url, allow_private=allow_private)
+    until = fetch.deadline()  # one time budget for the page and its image together
+    page = await fetch.fetch(url, allow_private=allow_private, until=until)
     document = await asyncio.to_thread(_extract, page)
     if document is None:
         raise ComposeError(Problem(NO_ARTICLE_TEXT, {"url": url}))
     title, lines, image_url, language = document
-    image = await _image(image_url, allow_private) if image_url else None
+    image = await _image(image_url, allow_private, until) if image_url else None
     body = "\n\n".join(escape(line) for line in lines)
     return Candidate(
         title,
@@ -119,7 +120,7 @@ async def from_link(url: str, *, allow_private: bool) -> Candidate:
 
 def _extract(page: fetch.Download) -> tuple[str, list[str], str | None, str | None] | None:
     """trafilatura's title, main text (a paragraph a line), lead image and language."""
-    markup = page.data.decode("utf-8", errors="replace")
+    markup = fetch.decoded(page)
     document = trafilatura.bare_extraction(
         markup, url=page.url, with_metadata=True, include_comments=False, include_tables=False
     )
@@ -143,11 +144,13 @@ def _extract(page: fetch.Download) -> tuple[str, list[str], str | None, str | No
     )
 
 
-async def _image(url: str, allow_private: bool) -> bytes | None:
-    """The lead image's bytes, under the same limits and checks; None when it fails (the
-    article goes without it)."""
+async def _image(url: str, allow_private: bool, until: float) -> bytes | None:
+    """The lead image's bytes (JPEG, PNG or WebP), under the same checks, in what is left of
+    the page's time; None when it fails (the article goes without it)."""
     try:
-        found = await fetch.fetch(url, allow_private=allow_private, accept="image/")
+        found = await fetch.fetch(
+            url, allow_private=allow_private, accept=fetch.IMAGES, until=until
+        )
     except fetch.FetchError as exc:
         log.info("lead image %s left out: %s", url, exc.render("en"))
         return None

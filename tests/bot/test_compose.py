@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.articles import fetch
+from bot.articles import compose, fetch
 from bot.sandbox import Sandbox
 from bot.sandbox.messaging import store_file
 from bot.sandbox.models import Upload
@@ -46,16 +46,43 @@ async def _page(request: web.Request) -> web.Response:
 
 
 async def _slow(request: web.Request) -> web.Response:
-    await asyncio.sleep(5)
+    await asyncio.sleep(1)
     return web.Response(text="<p>late</p>", content_type="text/html")
 
 
+BIG_STOPPED = asyncio.Event()  # set when the endless page's client went away
+
+
 async def _big(request: web.Request) -> web.StreamResponse:
+    """An endless page (no Content-Length: the size shows only while reading)."""
     response = web.StreamResponse(headers={"Content-Type": "text/html"})
     await response.prepare(request)
-    for _ in range(50):  # no Content-Length: the size shows only while reading
-        await response.write(b"<p>" + b"x" * 1000 + b"</p>")
+    try:
+        while True:
+            await response.write(b"<p>" + b"x" * 1000 + b"</p>")
+    except (ConnectionError, RuntimeError):
+        BIG_STOPPED.set()
     return response
+
+
+async def _cp1251(request: web.Request) -> web.Response:
+    """The Russian page in windows-1251, as its server and its markup declare."""
+    text = (
+        (PAGES / "ru.html").read_text("utf-8").replace('charset="utf-8"', 'charset="windows-1251"')
+    )
+    return web.Response(
+        body=text.encode("cp1251"), content_type="text/html", charset="windows-1251"
+    )
+
+
+async def _gif_lead(request: web.Request) -> web.Response:
+    """The English page with a GIF as its lead image."""
+    text = (PAGES / "en.html").read_text("utf-8").replace("/images/lead.png", "/images/lead.gif")
+    return web.Response(text=text, content_type="text/html")
+
+
+async def _bad_redirect(request: web.Request) -> web.Response:
+    return web.Response(status=302, headers={"Location": "http://a:99999/"})
 
 
 def _app() -> web.Application:
@@ -68,6 +95,10 @@ def _app() -> web.Application:
     app.router.add_get("/big", _big)
     app.router.add_get("/moved", _redirect("/pages/en"))
     app.router.add_get("/loop", _redirect("/loop"))
+    app.router.add_get("/bad-redirect", _bad_redirect)
+    app.router.add_get("/cp1251", _cp1251)
+    app.router.add_get("/gif-lead", _gif_lead)
+    app.router.add_get("/images/lead.gif", _bytes(b"GIF89a" + bytes(20), "image/gif"))
     return app
 
 
@@ -274,6 +305,7 @@ BAD_LINKS = [
     ("/report.pdf", "is not a web page (it is application/pdf)"),
     ("/pages/empty", "I found no article text on"),
     ("/loop", "redirects more than 5 times"),
+    ("/bad-redirect", "“http://a:99999/” is not a valid link: check its host and port."),
 ]
 
 
@@ -310,6 +342,42 @@ async def test_a_timeout_or_an_oversized_page_is_refused(
         (refused,) = await bot.say(ADMIN, f"{site}{path}")
         assert expected in refused["text"]
         assert await bot.store.composed_articles() == []
+    if path == "/big":  # the bot hung up: the endless page stopped being sent
+        await asyncio.wait_for(BIG_STOPPED.wait(), 10)
+
+
+async def test_a_windows_1251_page_is_read_in_its_charset(
+    sandbox: Sandbox, tmp_path: Path, site: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, ADMIN_RU)
+        shown = await bot.say(ADMIN_RU, f"{site}/cp1251")
+        assert shown[1]["text"].startswith("Московский завод возобновит выпуск машин весной")
+
+
+async def test_a_gif_lead_image_is_left_out(sandbox: Sandbox, tmp_path: Path, site: str) -> None:
+    """Only JPEG, PNG and WebP are posted as photos: the article goes without the GIF."""
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot)
+        shown = await bot.say(ADMIN, f"{site}/gif-lead")
+        assert shown[1]["text"].startswith("Moscow van plant restarts in spring")
+        assert not any("photo" in m for m in shown)
+
+
+async def test_the_page_and_its_image_share_one_time_budget(
+    site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budgets: list[float | None] = []
+    real = fetch.fetch
+
+    async def recording(url: str, **kwargs: Any) -> fetch.Download:
+        budgets.append(kwargs.get("until"))
+        return await real(url, **kwargs)
+
+    monkeypatch.setattr(fetch, "fetch", recording)
+    found = await compose.from_link(f"{site}/pages/en", allow_private=True)
+    assert found.image is not None
+    assert len(budgets) == 2 and budgets[0] is not None and budgets[0] == budgets[1]
 
 
 @pytest.mark.parametrize(
@@ -318,6 +386,10 @@ async def test_a_timeout_or_an_oversized_page_is_refused(
         ("Only a title", "has no text below it"),
         ("ftp://example.com/article", "is not an http:// or https:// link"),
         ("file:///etc/passwd", "is not an http:// or https:// link"),
+        ("http://[::1/", "“http://[::1/” is not a valid link"),
+        ("http://a:99999/", "“http://a:99999/” is not a valid link"),
+        ("http://a:abc/", "“http://a:abc/” is not a valid link"),
+        ("http://me:secret@127.0.0.1/", "holds a user name or password"),
     ],
 )
 async def test_bad_text_is_explained_and_nothing_is_saved(

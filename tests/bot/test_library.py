@@ -8,8 +8,13 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import pytest
 
 from bot.app import _reload_on_sighup
@@ -88,7 +93,10 @@ async def test_delarticle_archives_an_article(sandbox: Sandbox, tmp_path: Path) 
 @pytest.mark.parametrize(
     "address",
     ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "240.0.0.1", "224.0.0.1",
-     "0.0.0.0", "::1", "fe80::1", "::ffff:127.0.0.1", "fc00::1"],
+     "0.0.0.0", "::1", "fe80::1", "::ffff:127.0.0.1", "fc00::1",
+     "100.64.0.1",  # shared address space (carrier-grade NAT)
+     "2002:7f00:1::1", "2002:c0a8:101::1",  # 6to4 of 127.0.0.1 and of 192.168.1.1
+     "2001:0:4136:e378:8000:63bf:3fff:fdd2"],  # Teredo
 )  # fmt: skip
 def test_non_public_addresses_are_refused(address: str) -> None:
     assert not fetch.is_public(ipaddress.ip_address(address))
@@ -101,34 +109,88 @@ def test_public_addresses_pass() -> None:
 
 async def test_a_name_that_resolves_to_loopback_is_refused() -> None:
     with pytest.raises(fetch.FetchError) as refused:
-        await fetch.check_address("http://localhost:8080/x", allow_private=False)
+        await fetch.checked_address("localhost", 8080, allow_private=False)
     assert "private or local address" in refused.value.render("en")
 
 
-async def test_every_redirect_hop_is_checked(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """A public page that redirects inside is refused at the hop that leads there."""
+PUBLIC = "93.184.216.34"
+
+
+@dataclass
+class Network:
+    answers: dict[str, list[str]]  # host -> its address at each lookup (the last one again)
+    connected: list[str]  # the hosts connections were opened to
+
+
+@pytest.fixture
+def network(monkeypatch: pytest.MonkeyPatch) -> Network:
+    """A stub DNS and a stub network: a connection to PUBLIC reaches the local test site
+    (127.0.0.1), every other one fails."""
+    real_lookup = socket.getaddrinfo
+    real_connect = httpcore.AnyIOBackend.connect_tcp
+    net = Network({}, [])
+
+    def lookup(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        found = net.answers.get(str(host))
+        if found:
+            host = found.pop(0) if len(found) > 1 else found[0]
+        return real_lookup(host, port, *args, **kwargs)
+
+    async def connect(self: Any, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        net.connected.append(host)
+        if host != PUBLIC:
+            raise httpcore.ConnectError(f"no route to {host} in the tests")
+        return await real_connect(self, "127.0.0.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", connect)
+    return net
+
+
+@pytest.fixture
+async def away() -> AsyncIterator[int]:
+    """A local site whose /away redirects to another host (inside.test), the port."""
     from aiohttp import web
 
-    from tests.bot.test_compose import _app  # the test site: /moved redirects to /pages/en
+    from tests.bot.test_compose import _app
 
-    runner = web.AppRunner(_app())
+    app = _app()
+
+    async def handle(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"http://inside.test:{request.url.port}/pages/en")
+
+    app.router.add_get("/away", handle)
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
-    checked: list[str] = []
-
-    async def check(url: str, *, allow_private: bool) -> None:
-        checked.append(url)
-        if url.endswith("/pages/en"):
-            raise fetch.FetchError(fetch.Problem(fetch.REFUSED, {"url": url, "address": "x"}))
-
-    monkeypatch.setattr(fetch, "check_address", check)
     try:
-        with pytest.raises(fetch.FetchError):
-            await fetch.fetch(f"http://127.0.0.1:{port}/moved", allow_private=False)
+        yield runner.addresses[0][1]
     finally:
         await runner.cleanup()
-    assert checked == [f"http://127.0.0.1:{port}/moved", f"http://127.0.0.1:{port}/pages/en"]
+
+
+async def test_a_name_that_answers_inside_the_second_time_is_not_followed(
+    network: Network,
+) -> None:
+    """DNS rebinding: the name answers a public address to the check, then 127.0.0.1; the
+    connection goes to the address that was checked, never to the name again."""
+    network.answers["rebind.test"] = [PUBLIC, "127.0.0.1"]
+    with pytest.raises(fetch.FetchError):
+        await fetch.fetch("http://rebind.test:9/x", allow_private=False)
+    assert network.connected == [PUBLIC]
+
+
+async def test_every_redirect_hop_is_checked(network: Network, away: int) -> None:
+    """A public page that redirects to a name inside is refused at the hop that leads there."""
+    network.answers["public.test"] = [PUBLIC]
+    network.answers["inside.test"] = ["127.0.0.1"]
+    page = await fetch.fetch(f"http://public.test:{away}/pages/en", allow_private=False)
+    assert b"Moscow van plant" in page.data
+    with pytest.raises(fetch.FetchError) as refused:
+        await fetch.fetch(f"http://public.test:{away}/away", allow_private=False)
+    assert refused.value.render("en") == (
+        f"http://inside.test:{away}/pages/en leads to a private or local address "
+        "(127.0.0.1): such links are refused ([fetch] allow_private)."
+    )
+    assert network.connected == [PUBLIC, PUBLIC]
