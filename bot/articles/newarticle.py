@@ -74,7 +74,9 @@ async def on_message(update: Update, context: Context) -> None:
         else:
             await _change_draft(update, context, session)
     except Refusal as refusal:  # bad input: said, and nothing saved
-        await reply_once(update, context, refusal.render(user.language_code), plain=True)
+        html = isinstance(refusal, _Refused)  # written out as HTML already
+        text = refusal.render(user.language_code)
+        await reply_once(update, context, text, plain=not html)
 
 
 async def _take_article(update: Update, context: Context, session: ComposeSession) -> None:

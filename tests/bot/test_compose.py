@@ -423,6 +423,9 @@ async def test_a_poll_line_with_errors_is_refused_and_the_draft_keeps_no_poll(
         )
         (refused,) = await bot.say(ADMIN, "Q? | a | b | public")  # checked per target
         assert "Nothing was sent" in refused["text"] and "@plantnews" in refused["text"]
+        assert "&lt;" not in refused["text"] and "<b>" not in refused["text"]
+        (refused,) = await bot.say(ADMIN, "Q? | <a> | <a> | 2d mutli")  # shown as typed
+        assert "<a>" in refused["text"] and "&lt;" not in refused["text"]
         (article,) = await bot.store.composed_articles()
         assert article.poll is None
 
