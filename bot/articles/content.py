@@ -160,6 +160,9 @@ class Library:
 
     articles: tuple[Article, ...] = ()
     errors: tuple[ContentError, ...] = ()
+    # archived by /delarticle: no longer listed or posted, but the summary button of the
+    # posts already out still works
+    archived: tuple[Article, ...] = ()
 
     @classmethod
     def load(cls, directory: str | Path, *, now: datetime | None = None) -> Library:
@@ -185,13 +188,26 @@ class Library:
     def get(self, article_id: str) -> Article | None:
         return next((a for a in self.articles if a.id == article_id), None)
 
+    def readable(self, article_id: str) -> Article | None:
+        """An article whose summary a reader may ask for: offered, or archived."""
+        found = self.get(article_id)
+        return found or next((a for a in self.archived if a.id == article_id), None)
+
+    @property
+    def files(self) -> Library:
+        """The articles of content/ alone, archived or not (what a refresh starts from)."""
+        own = tuple(a for a in (*self.articles, *self.archived) if a.source == "file")
+        return Library(tuple(sorted(own, key=lambda a: a.id)), self.errors)
+
     def merged(self, composed: Sequence[Article], archived: frozenset[str]) -> Library:
         """The files' articles with those composed in Telegram, without archived ones (a
         file's id wins over a composed one)."""
         ids = {a.id for a in self.articles}
         extra = tuple(a for a in composed if a.id not in ids)
-        kept = tuple(a for a in (*self.articles, *extra) if a.id not in archived)
-        return Library(kept, self.errors)
+        every = (*self.articles, *extra)
+        kept = tuple(a for a in every if a.id not in archived)
+        gone = tuple(a for a in every if a.id in archived)
+        return Library(kept, self.errors, gone)
 
 
 # ---------------------------------------------------------------- reading one file

@@ -57,8 +57,7 @@ async def merge(svc: Services, files: Library) -> Library:
 
 async def refresh(svc: Services) -> None:
     """Rebuild the library after an article was composed, changed or archived."""
-    files = tuple(a for a in svc.library.articles if a.source == "file")
-    svc.library = await merge(svc, Library(files, svc.library.errors))
+    svc.library = await merge(svc, svc.library.files)
 
 
 async def reload(application: PTBApplication) -> Library:

@@ -19,10 +19,11 @@ import pytest
 
 from bot.app import _reload_on_sighup
 from bot.articles import fetch
+from bot.articles.view import summary_payload
 from bot.config import SHIPPED_CONTENT_DIR
 from bot.sandbox import Sandbox
 from tests.cast import ADMIN, READER
-from tests.harness import bot_harness, wait_for
+from tests.harness import BotHarness, bot_harness, wait_for
 
 SEED = "moscow-plant-reboot"
 NEW = """id = "new-one"
@@ -85,9 +86,19 @@ async def test_delarticle_archives_an_article(sandbox: Sandbox, tmp_path: Path) 
         assert SEED not in listing["text"]
         (refused,) = await bot.say(ADMIN, f"/post {SEED} @plantnews")
         assert f"There is no article {SEED}" in refused["text"]
+        await bot.say(ADMIN, "/reload")  # the library is rebuilt: still readable
+        await summaries_still_work(bot)
     async with bot_with(sandbox, tmp_path, folder) as bot:  # archived across restarts
         (listing,) = await bot.say(ADMIN, "/articles")
         assert SEED not in listing["text"]
+        await summaries_still_work(bot)
+
+
+async def summaries_still_work(bot: BotHarness) -> None:
+    """The summary button of the posts already out, and /summary, still answer."""
+    for command in (f"/start {summary_payload(SEED)}", f"/summary {SEED}"):
+        (summary,) = await bot.say(READER, command)
+        assert summary["text"].startswith("Moscow"), command
 
 
 @pytest.mark.parametrize(
