@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
@@ -31,7 +31,15 @@ from bot.articles import view as article_view
 from bot.articles.content import Article
 from bot.polls import campaigns as polls
 from bot.polls import preview
-from bot.replies import SendKey, already_sent, reply_key, reply_once, reply_parts, send_once
+from bot.replies import (
+    SendKey,
+    Sent,
+    already_sent,
+    reply_key,
+    reply_once,
+    reply_parts,
+    send_once,
+)
 from bot.services import Services, services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, link, translate
 from storage.drafts import Draft
@@ -354,7 +362,7 @@ async def _send_article(
         markup = button if index == len(parts) - 1 else None
         photo = await image_of(services(context), article) if index == 0 else None
         try:
-            sent = await send_once(context, key, _sender(context, target, text, markup, photo))
+            sent = await _send_part(context, key, target, text, markup, photo)
         except TelegramError as exc:
             log.warning("posting %s to %s failed: %s", article.id, target.chat_id, exc)
             await chats.note_failure(context, target.chat_id, exc, update_id=update_id)
@@ -366,6 +374,24 @@ async def _send_article(
         if sent.message_id is not None:
             ids.append(sent.message_id)
     return _Posted(target, tuple(ids))
+
+
+async def _send_part(
+    context: Context,
+    key: SendKey,
+    target: Target,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    photo: str | bytes | None,
+) -> Sent:
+    """Send one part; a lead image Telegram refuses is left out (the caption goes as text)."""
+    try:
+        return await send_once(context, key, _sender(context, target, text, markup, photo))
+    except BadRequest as exc:
+        if photo is None:
+            raise
+        log.warning("lead image refused in %s (%s): posting without it", target.chat_id, exc)
+    return await send_once(context, key, _sender(context, target, text, markup, None))
 
 
 def _sender(

@@ -364,6 +364,20 @@ async def test_a_gif_lead_image_is_left_out(sandbox: Sandbox, tmp_path: Path, si
         assert not any("photo" in m for m in shown)
 
 
+async def test_a_lead_image_telegram_refuses_is_left_out(
+    sandbox: Sandbox, tmp_path: Path, site: str
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        await publish(bot, await bot.say(ADMIN, f"{site}/pages/en"))
+        await bot.store.set_article_image_file_id("a-1", "a-file-telegram-no-longer-has")
+        before = len(bot.bot_messages(PLANTNEWS))
+        (report,) = await bot.say(ADMIN, "/post a-1 @plantnews now")
+        assert "@plantnews: posted" in report["text"]
+        again = bot.bot_messages(PLANTNEWS)[before:]
+        assert again[0]["text"].startswith("Moscow van plant") and "photo" not in again[0]
+
+
 async def test_the_page_and_its_image_share_one_time_budget(
     site: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
