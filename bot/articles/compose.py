@@ -15,11 +15,12 @@ import dataclasses
 import html
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import trafilatura
-from telegram import Message
+from telegram import Message, MessageEntity
 
 from bot.articles import fetch
 from bot.articles.content import MAX_TITLE, plain_text
@@ -78,24 +79,82 @@ async def candidate(message: Message, *, allow_private: bool) -> Candidate:
         return await from_link(url, allow_private=allow_private)
     source = "forward" if message.forward_origin is not None else "text"
     if message.photo:
-        found = from_html(message.caption_html or "", source)
+        entities = message.caption_entities
+        found = from_text(message, message.caption or "", entities, source)
         return dataclasses.replace(found, image_file_id=message.photo[-1].file_id)
-    return from_html(message.text_html or "" if message.text else "", source)
+    return from_text(message, message.text or "", message.entities, source)
 
 
-def from_html(text_html: str, source: str) -> Candidate:
-    """Title (the first line) and body (the rest) of a message's HTML."""
-    first, _newline, rest = text_html.strip().partition("\n")
-    title = " ".join(plain_text(first).split())
+def from_text(
+    message: Message, text: str, entities: Sequence[MessageEntity], source: str
+) -> Candidate:
+    """Title (the first line) and body paragraphs (the rest, split at blank lines) of a
+    message's text; each part is rendered to HTML on its own, with the formatting cut to
+    it, so a bold run across two lines is closed in both and no part is broken HTML."""
+    start, end = _stripped(text, 0, len(text))
+    newline = text.find("\n", start, end)
+    title_end = end if newline < 0 else newline
+    title = " ".join(text[start:title_end].split())
     if not title:
         raise ComposeError(Problem(EMPTY))
     if len(title) > MAX_TITLE:
         raise ComposeError(Problem(LONG_TITLE, {"length": len(title), "limit": MAX_TITLE}))
-    paragraphs = [p.strip() for p in _BLANK_LINES.split(rest) if plain_text(p).strip()]
+    paragraphs: list[str] = []
+    cursor = title_end
+    for gap in [*_BLANK_LINES.finditer(text, title_end, end), None]:
+        stop = gap.start() if gap is not None else end
+        first, last = _stripped(text, cursor, stop)
+        if first < last:
+            paragraphs.append(_html_of(message, text, entities, first, last))
+        cursor = gap.end() if gap is not None else end
     if not paragraphs:
         raise ComposeError(Problem(NO_BODY, {"title": title}))
     body = "\n\n".join(paragraphs)
     return Candidate(title, body, language_of(title + plain_text(body)), source)
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start``..``end`` without the white space at either end."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _utf16(text: str, index: int) -> int:
+    """Where ``text[index]`` starts in UTF-16 code units (Telegram's offsets)."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def _html_of(
+    message: Message, text: str, entities: Sequence[MessageEntity], start: int, end: int
+) -> str:
+    """The HTML of ``text[start:end]`` with the entities cut to that range."""
+    low, high = _utf16(text, start), _utf16(text, end)
+    cut: list[MessageEntity] = []
+    for entity in entities:
+        first, last = max(entity.offset, low), min(entity.offset + entity.length, high)
+        if first < last:
+            cut.append(
+                MessageEntity(
+                    entity.type,
+                    first - low,
+                    last - first,
+                    url=entity.url,
+                    user=entity.user,
+                    language=entity.language,
+                    custom_emoji_id=entity.custom_emoji_id,
+                )
+            )
+    part = Message(
+        message_id=message.message_id,
+        date=message.date,
+        chat=message.chat,
+        text=text[start:end],
+        entities=tuple(cut),
+    )
+    return part.text_html
 
 
 async def from_link(url: str, *, allow_private: bool) -> Candidate:

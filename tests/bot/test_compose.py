@@ -204,6 +204,59 @@ async def test_a_forwarded_photo_post_goes_out_as_a_photo_with_its_caption(
         assert "from: a forwarded message" in listing["text"]
 
 
+def utf16(text: str, part: str) -> dict[str, int]:
+    """Telegram's offset and length of ``part`` in ``text`` (UTF-16 code units)."""
+    start = text.index(part)
+    return {
+        "offset": len(text[:start].encode("utf-16-le")) // 2,
+        "length": len(part.encode("utf-16-le")) // 2,
+    }
+
+
+async def test_formatting_across_lines_emoji_and_nesting_give_whole_html(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Bold from the title into the body, italic inside it, a quote over two paragraphs,
+    emoji before all of them (two UTF-16 units each): every part is whole HTML."""
+    text = (
+        "🚐🚐 Vans are back\n"
+        "Bold all along 🔋 the first line of the body.\n\n"
+        "A quote of the city, over two paragraphs:\n\n"
+        "the plant will hire 1,200 workers in spring."
+    )
+    entities = [
+        {"type": "bold", **utf16(text, "back\nBold all along 🔋 the first")},
+        {"type": "italic", **utf16(text, "along 🔋 the")},
+        {"type": "blockquote", **utf16(text, "of the city, over two paragraphs:\n\nthe plant")},
+    ]
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        bot.world.raw(_message(bot, ADMIN, text, entities=entities))
+        shown = await _drain_new(bot, ADMIN)
+        (article,) = await bot.store.composed_articles()
+        assert article.title == "🚐🚐 Vans are back"
+        assert article.body.split("\n\n") == [
+            "<b>Bold all <i>along 🔋 the</i> first</b> line of the body.",
+            "A quote <blockquote>of the city, over two paragraphs:</blockquote>",
+            "<blockquote>the plant</blockquote> will hire 1,200 workers in spring.",
+        ]
+        await publish(bot, shown)
+        (posted,) = bot.bot_messages(PLANTNEWS)[:1]
+        assert "<b>Bold all <i>along 🔋 the</i> first</b>" in posted["sandbox"]["html"]
+
+
+async def test_a_forwarded_text_message_becomes_an_article(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with compose_bot(sandbox, tmp_path) as bot:
+        await start(bot, command="/newarticle @plantnews")
+        bot.world.raw(_message(bot, ADMIN, TEXT, bold="1,200", forwarded=True))
+        shown = await _drain_new(bot, ADMIN)
+        assert shown[1]["text"].startswith("Plant hires again")
+        (article,) = await bot.store.composed_articles()
+        assert article.source == "forward" and "<b>1,200</b>" in article.body
+
+
 async def test_an_english_link_is_extracted_without_navigation_ads_or_comments(
     sandbox: Sandbox, tmp_path: Path, site: str
 ) -> None:
@@ -489,6 +542,7 @@ def _message(
     bold: str | None = None,
     photo: str | None = None,
     forwarded: bool = False,
+    entities: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A raw update: a private message to the bot, maybe forwarded, maybe a photo."""
     person = bot.world.user(user)
@@ -499,7 +553,7 @@ def _message(
         "chat": {"id": user, "type": "private", "first_name": person.first_name},
         "from": sender,
     }
-    entities = []
+    entities = list(entities or [])
     if bold is not None:
         start = text.index(bold)
         entities.append({"type": "bold", "offset": start, "length": len(bold)})
