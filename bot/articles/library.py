@@ -22,7 +22,7 @@ from bot.polls import campaigns
 from bot.polls.preview import moment, render_poll
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
-from bot.texts import N_, bold, escape, gettext_for, translate
+from bot.texts import N_, bold, escape, gettext_for, translate, translate_plural
 from storage.compose import ComposedArticle
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,13 @@ async def reload_content(update: Update, context: Context) -> None:
     user = update.effective_user
     _ = gettext_for(user.language_code if user else None)
     files = await reload(context.application)
-    lines = [escape(_("Content reloaded: {count} articles.").format(count=len(files.articles)))]
+    reloaded = translate_plural(
+        user.language_code if user else None,
+        "Content reloaded: {n} article.",
+        "Content reloaded: {n} articles.",
+        len(files.articles),
+    )
+    lines = [escape(reloaded)]
     if files.errors:
         lines.append(escape(_("Mistakes (file: field: what):")))
         lines += [error_line(error) for error in files.errors]

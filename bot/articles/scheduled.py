@@ -78,8 +78,8 @@ def parse_when(text: str, timezone: tzinfo, now: datetime) -> datetime:
     kind = word.casefold()
     value = rest.strip() if kind in WHEN_WORDS else text.strip()
     due: datetime | None = None
-    if kind == "in":
-        seconds = parse_duration(value)
+    if kind == "in":  # a unit is required: "in 3" could be minutes, hours or days
+        seconds = None if value.isdecimal() else parse_duration(value)
         due = now + timedelta(seconds=seconds) if seconds else None
     else:
         found = parse_moment(value)

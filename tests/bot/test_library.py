@@ -59,6 +59,9 @@ async def test_reload_reads_new_files_and_names_each_mistake(
         assert f"{folder / 'clash.toml'}: id: ids a-<number> are kept" in reloaded["text"]
         (listing,) = await bot.say(ADMIN, "/articles")
         assert "new-one — A new article" in listing["text"]
+        (folder / "new.toml").unlink()
+        (reloaded,) = await bot.say(ADMIN, "/reload")
+        assert "Content reloaded: 1 article." in reloaded["text"]
         (refused,) = await bot.say(READER, "/reload")
         assert "only the bot's admins" in refused["text"]
 

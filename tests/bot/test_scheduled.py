@@ -213,3 +213,16 @@ async def test_a_scheduled_post_lists_the_chats_it_leaves_out(
         assert (
             "Left out:\n• @autonews: you are not an administrator of this chat" in queued["text"]
         )
+
+
+async def test_in_needs_a_unit_and_a_time_in_the_past_is_refused(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async with scheduled_bot(sandbox, tmp_path, ManualClock(NOW)) as bot:
+        (refused,) = await bot.say(ADMIN, f"/post {SEED} @plantnews in 3")
+        assert refused["text"].startswith("“in 3” is not a time I can read")
+        (refused,) = await bot.say(ADMIN, f"/post {SEED} @plantnews at 2026-11-27 11:00")
+        assert (
+            refused["text"] == "2026-11-27 11:00 UTC is already past: give a time in the future."
+        )
+        assert await bot.store.scheduled_posts("pending") == []
