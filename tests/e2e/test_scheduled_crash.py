@@ -35,8 +35,8 @@ async def test_a_scheduled_post_survives_sigkill_and_goes_out_once(
     config = write_config(tmp_path, sandbox)
     log = tmp_path / "bot.log"
     process = start_bot(config, log)
-    sandbox.world.send(ADMIN, f"/post {SEED} @plantnews in 3")
-    sandbox.world.send(ADMIN, f"/post {SEED} @plantnews in 3")
+    sandbox.world.send(ADMIN, f"/post {SEED} @plantnews in 3s")
+    sandbox.world.send(ADMIN, f"/post {SEED} @plantnews in 3s")
     sandbox.world.send(ADMIN, "/unqueue 2")
     await wait_for(lambda: said(sandbox, "#2 is cancelled"), 60, "the two posts queued")
     process.send_signal(signal.SIGKILL)
