@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import secrets
+import signal
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -249,6 +251,20 @@ async def run(config: Config, stop: asyncio.Event) -> None:
         lock.release()
 
 
+def _reload_on_sighup(application: PTBApplication) -> None:
+    """SIGHUP reads the content files again, as /reload does (each mistake is logged)."""
+    loop = asyncio.get_running_loop()
+    reloads: set[asyncio.Task[Any]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(articles.library.reload(application))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+        loop.add_signal_handler(signal.SIGHUP, reload)
+
+
 async def _run_locked(config: Config, stop: asyncio.Event) -> None:
     application = build_application(config)
     try:
@@ -262,6 +278,7 @@ async def _serve(
     application: PTBApplication, config: Config, services: Services, stop: asyncio.Event
 ) -> None:
     """Run the pump (long polling, or behind the webhook server) until ``stop``."""
+    _reload_on_sighup(application)
     me = application.bot.bot
     log.info("pollbot started as @%s (id %s)", me.username, me.id)
     pump = UpdatePump(

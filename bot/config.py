@@ -115,6 +115,12 @@ class PrivacyConfig(_Section, frozen=True):
     hash_key: str = ""
 
 
+class FetchConfig(_Section, frozen=True):
+    # Links sent to /newarticle: allow loopback, private, link-local and reserved addresses
+    # (refused by default: no server-side request forgery). Tests use a local server.
+    allow_private: bool = False
+
+
 class Config(_Section, frozen=True):
     telegram: TelegramConfig
     storage: StorageConfig
@@ -122,6 +128,7 @@ class Config(_Section, frozen=True):
     digest: DigestConfig = msgspec.field(default_factory=DigestConfig)
     polls: PollsConfig = msgspec.field(default_factory=PollsConfig)
     privacy: PrivacyConfig = msgspec.field(default_factory=PrivacyConfig)
+    fetch: FetchConfig = msgspec.field(default_factory=FetchConfig)
 
     @classmethod
     def from_toml(cls, path: str | Path, env: Mapping[str, str] | None = None) -> Config:
@@ -394,5 +401,11 @@ def describe(config: Config) -> list[str]:
         ),
         "privacy:    "
         + ("voters stored as keyed hashes" if config.privacy.hash_voters else "voter ids stored"),
+        "fetch:      "
+        + (
+            "private addresses allowed"
+            if config.fetch.allow_private
+            else "public addresses only (private ones refused)"
+        ),
     ]
     return lines

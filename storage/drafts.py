@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from storage.base import StoreBase
 
 # A draft's states: pending (previewed), publishing (Publish pressed, not finished yet),
-# and the three ends.
+# and the four ends (scheduled: queued as a post at a set time, storage/compose.py).
 PENDING, PUBLISHING, PUBLISHED = "pending", "publishing", "published"
-CANCELLED, EXPIRED = "cancelled", "expired"
+CANCELLED, EXPIRED, SCHEDULED = "cancelled", "expired", "scheduled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """``Store``: the one class through which the project reads and writes SQLite.
 
 Feature SQL lives in mixins beside this file (polls, answers, snapshots, articles, chats,
-digests, drafts, followups, outbox); this module adds the bot's own bookkeeping: the
-update offset, dead letters, the ledger of messages sent for an update, and the admin audit log.
+digests, drafts, followups, outbox, compose); this module adds the bot's own
+bookkeeping: the update offset, dead letters, the ledger of messages sent for an update, and
+the admin audit log.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from storage.answers import AnswersMixin
 from storage.articles import ArticlesMixin
 from storage.base import GET_STATE, StoreBase
 from storage.chats import ChatsMixin
+from storage.compose import ComposeMixin
 from storage.deferred import SET_STATE
 from storage.digests import DigestsMixin
 from storage.drafts import DraftsMixin
@@ -67,6 +69,7 @@ class Store(
     AnswersMixin,
     ArticlesMixin,
     ChatsMixin,
+    ComposeMixin,
     DigestsMixin,
     DraftsMixin,
     FollowupsMixin,

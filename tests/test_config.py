@@ -273,3 +273,15 @@ def test_polls_remind_before_and_digest_skip_unchanged(tmp_path: Path) -> None:
         ).polls.remind_seconds
         == 900
     )
+
+
+def test_fetch_allow_private_is_off_by_default_and_shown_by_check_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert Config.from_toml(write(tmp_path, GOOD), env={}).fetch.allow_private is False
+    example = Config.from_toml(ROOT / "config.example.toml", env={"POLLBOT_TOKEN": "1:abcdef"})
+    assert example.fetch.allow_private is False
+    code, out, err = check(tmp_path, GOOD + "[fetch]\nallow_private = true\n", capsys)
+    assert code == 0 and "fetch:      private addresses allowed" in out
+    code, out, err = check(tmp_path, GOOD + "[fetch]\nallow_privat = true\n", capsys)
+    assert code != 0 and "fetch.allow_privat" in out + err

@@ -26,9 +26,10 @@ message; a file of the wrong shape has one) and keeps loading the other files.
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -47,9 +48,11 @@ from bot.validation import shaped
 T = TypeVar("T")
 
 ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+COMPOSED_ID = re.compile(r"a-[0-9]+")  # the ids of articles composed in Telegram only
 MAX_SUMMARY_POINTS = 8
 MAX_POINT = 300  # with MAX_TITLE, keeps any hand-written summary within one message
 MAX_TITLE = 256
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ class LocalizedArticle:
     body_language: str
     source_url: str | None
     poll: PollSpec | None
+    body_html: bool = False  # the body's paragraphs are HTML (composed in Telegram)
+    has_image: bool = False  # posted as a photo with its caption
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -95,6 +100,9 @@ class Article:
     summary: tuple[str, ...] = ()
     poll: PollSpec | None = None
     translations: Mapping[str, Translation] = field(default_factory=dict)
+    source: str = "file"  # or where /newarticle got it: "text", "forward", "link"
+    body_html: bool = False
+    has_image: bool = False
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -120,6 +128,8 @@ class Article:
             body_language=lang if tr.body else self.language,
             source_url=self.source_url,
             poll=tr.poll or self.poll,
+            body_html=self.body_html and not tr.body,
+            has_image=self.has_image,
         )
 
     def summary_points(self, language: str | None) -> tuple[str, ...]:
@@ -130,7 +140,13 @@ class Article:
             return translated
         if self.summary:
             return self.summary
-        return _auto_summary(localized.body, localized.body_language)
+        body = plain_text(localized.body) if localized.body_html else localized.body
+        return _auto_summary(body, localized.body_language)
+
+
+def plain_text(html_text: str) -> str:
+    """HTML as the reader sees it: tags out, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
 
 
 @lru_cache(maxsize=256)
@@ -144,6 +160,9 @@ class Library:
 
     articles: tuple[Article, ...] = ()
     errors: tuple[ContentError, ...] = ()
+    # archived by /delarticle: no longer listed or posted, but the summary button of the
+    # posts already out still works
+    archived: tuple[Article, ...] = ()
 
     @classmethod
     def load(cls, directory: str | Path, *, now: datetime | None = None) -> Library:
@@ -168,6 +187,27 @@ class Library:
 
     def get(self, article_id: str) -> Article | None:
         return next((a for a in self.articles if a.id == article_id), None)
+
+    def readable(self, article_id: str) -> Article | None:
+        """An article whose summary a reader may ask for: offered, or archived."""
+        found = self.get(article_id)
+        return found or next((a for a in self.archived if a.id == article_id), None)
+
+    @property
+    def files(self) -> Library:
+        """The articles of content/ alone, archived or not (what a refresh starts from)."""
+        own = tuple(a for a in (*self.articles, *self.archived) if a.source == "file")
+        return Library(tuple(sorted(own, key=lambda a: a.id)), self.errors)
+
+    def merged(self, composed: Sequence[Article], archived: frozenset[str]) -> Library:
+        """The files' articles with those composed in Telegram, without archived ones (a
+        file's id wins over a composed one)."""
+        ids = {a.id for a in self.articles}
+        extra = tuple(a for a in composed if a.id not in ids)
+        every = (*self.articles, *extra)
+        kept = tuple(a for a in every if a.id not in archived)
+        gone = tuple(a for a in every if a.id in archived)
+        return Library(kept, self.errors, gone)
 
 
 # ---------------------------------------------------------------- reading one file
@@ -280,6 +320,8 @@ def _read_article(path: Path, now: datetime) -> tuple[Article | None, list[Conte
     article_id = reader.text(raw.id, "id")
     if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
         reader.fail("id", "use 1-40 of a-z, 0-9 and '-', starting with a letter or digit")
+    elif article_id is not None and COMPOSED_ID.fullmatch(article_id):
+        reader.fail("id", "ids a-<number> are kept for articles composed in Telegram")
     if raw.language not in SUPPORTED_LANGUAGES:
         reader.fail("language", f"must be one of: {', '.join(SUPPORTED_LANGUAGES)}")
     source_url = reader.text(raw.source_url, "source_url")

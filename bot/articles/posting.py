@@ -12,29 +12,37 @@ twice.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError, TimedOut
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
 from bot.admin import chats
 from bot.admin.auth import admin_only, admin_or_chat_admin, may_manage, target_refs
 from bot.admin.chats import Target
+from bot.articles import scheduled
 from bot.articles import view as article_view
-from bot.articles.content import Article, Library
+from bot.articles.content import Article
 from bot.polls import campaigns as polls
 from bot.polls import preview
-from bot.replies import SendKey, already_sent, reply_key, reply_once, reply_parts, send_once
-from bot.services import Services, of_app, services
+from bot.replies import (
+    SendKey,
+    Sent,
+    already_sent,
+    reply_key,
+    reply_once,
+    reply_parts,
+    send_once,
+)
+from bot.services import Services, services
 from bot.texts import ECHO_CHARS, N_, Gettext, bold, escape, gettext_for, link, shorten, translate
+from storage.drafts import Draft
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,12 @@ POLL_NOT_CONFIRMED = N_(
     "are counted all the same."
 )
 REPEATED = N_("the bot restarted while posting here: a message may show twice")
+SOURCES = {
+    "file": N_("a file in content/"),
+    "text": N_("text sent in Telegram"),
+    "forward": N_("a forwarded message"),
+    "link": N_("a link"),
+}
 
 
 # ---------------------------------------------------------------- posting
@@ -80,6 +94,7 @@ async def post_article(update: Update, context: Context) -> None:
     svc = services(context)
     lang = user.language_code
     refs, words = chats.split_targets(context.args or [])
+    words, when = scheduled.split_when(words)
     words, at_once = preview.skips_preview(context, words)
     problem = _post_problem(svc, words, lang)
     if problem is not None:
@@ -90,7 +105,7 @@ async def post_article(update: Update, context: Context) -> None:
     report = reply_key(update, "post-report")
     if report is not None and await already_sent(context, report):
         return  # a replay of a /post that was handled to the end
-    targets, skipped = await allowed_targets(context, user.id, refs, lang)
+    targets, skipped = await targets_for(context, user.id, refs, lang)
     if not targets and not skipped:
         text = translate(
             lang,
@@ -98,6 +113,9 @@ async def post_article(update: Update, context: Context) -> None:
             example=f"/post {article.id} @mychannel",
         )
         await reply_once(update, context, text, plain=True)
+        return
+    if targets and when is not None:
+        await _queue(update, context, article, targets, skipped, when)
         return
     if targets and not at_once:
         await _offer(update, context, article, targets, skipped)
@@ -113,6 +131,36 @@ async def post_article(update: Update, context: Context) -> None:
         lang=lang,
     )
     await reply_once(update, context, text, what="post-report")
+
+
+async def _queue(
+    update: Update,
+    context: Context,
+    article: Article,
+    targets: Sequence[Target],
+    skipped: Sequence[tuple[str, str]],
+    when: str,
+) -> None:
+    """/post ID [@chat…] at TIME (or in 2h): store it for its time (bot/articles/scheduled)."""
+    user = update.effective_user
+    assert user is not None
+    svc = services(context)
+    try:
+        due = scheduled.parse_when(when, svc.config.bot.tz, svc.clock.utc())
+    except scheduled.WhenError as exc:
+        await reply_once(update, context, exc.render(user.language_code), plain=True)
+        return
+    text = await scheduled.queue(
+        context,
+        article.id,
+        targets,
+        due,
+        user_id=user.id,
+        origin=f"u{update.update_id}",
+        language=user.language_code,
+        skipped=skipped,
+    )
+    await reply_once(update, context, text, plain=True)
 
 
 async def publish_article(
@@ -157,20 +205,40 @@ async def _offer(
     targets: Sequence[Target],
     skipped: Sequence[tuple[str, str]],
 ) -> None:
-    """Store the /post as a draft and show its preview: the post as each language's chats
-    will get it, the poll, and where (with a warning where the article went before)."""
+    """Store the /post as a draft and show its preview."""
     user = update.effective_user
     assert user is not None
-    svc = services(context)
-    draft = await svc.store.create_draft(
+    draft = await services(context).store.create_draft(
         "post",
         [t.chat_id for t in targets],
         created_by=user.id,
         origin=f"u{update.update_id}",
         article_id=article.id,
     )
+    await show_preview(update, context, article, draft, targets, skipped)
+
+
+async def show_preview(
+    update: Update,
+    context: Context,
+    article: Article,
+    draft: Draft,
+    targets: Sequence[Target],
+    skipped: Sequence[tuple[str, str]],
+    *,
+    composed: bool = False,
+) -> None:
+    """The preview of an article's draft: the post as each language's chats will get it
+    (a photo first when it has a lead image), the poll, and where (with a warning where the
+    article went before); a ``composed`` one (/newarticle) shows its summary too."""
+    user = update.effective_user
+    assert user is not None
+    svc = services(context)
     shown: list[preview.Shown] = []
-    groups = preview.by_language(targets)
+    if composed:
+        shown.append(_summary_shown(article, user.language_code))
+    photo = await image_of(svc, article)
+    groups = preview.by_language(targets) or {article.language: []}
     for language, group in groups.items():
         heading = preview.for_chats(group, len(groups), user.language_code)
         if heading:
@@ -178,7 +246,11 @@ async def _offer(
         parts = article_view.render_post(article.localized(language))
         button = summary_button(context.bot.username, article.id, language)
         shown += [
-            preview.Shown(text, button if index == len(parts) - 1 else None)
+            preview.Shown(
+                text,
+                button if index == len(parts) - 1 else None,
+                photo=photo if index == 0 else None,
+            )
             for index, text in enumerate(parts)
         ]
     original = article.poll
@@ -192,7 +264,31 @@ async def _offer(
     before = await svc.store.article_posted_to(article.id)
     where = await preview.target_lines(context, targets, before, user.language_code)
     left_out = [f"{escape(chat)}: {escape(reason)}" for chat, reason in skipped]
-    await preview.offer(update, context, draft, shown, where, skipped=left_out)
+    notes = [escape(translate(user.language_code, COMPOSE_CHANGES))] if composed else []
+    await preview.offer(
+        update, context, draft, shown, where, skipped=left_out, schedule=True, notes=notes
+    )
+
+
+COMPOSE_CHANGES = N_(
+    "You may now send your own summary (one point per line), a poll as in /newpoll "
+    "(Question | a | b | settings) or “no poll”, or @chat names; then press Publish, "
+    "Schedule or Cancel."
+)
+
+
+def _summary_shown(article: Article, language: str | None) -> preview.Shown:
+    localized = article.localized(article.language)
+    points = article.summary_points(article.language)
+    return preview.Shown(article_view.render_summary(localized, points, language or "en"))
+
+
+async def image_of(svc: Services, article: Article) -> str | bytes | None:
+    """What to send as an article's photo: Telegram's file id once known, else the bytes."""
+    if not article.has_image:
+        return None
+    file_id, data = await svc.store.article_image(article.id)
+    return file_id or data
 
 
 def _post_problem(svc: Services, words: Sequence[str], lang: str | None) -> str | None:
@@ -213,11 +309,24 @@ def _post_problem(svc: Services, words: Sequence[str], lang: str | None) -> str 
     return None
 
 
-async def allowed_targets(
+def source_name(article: Article, _: Gettext) -> str:
+    """Where an article came from, in words."""
+    known = SOURCES.get(article.source)
+    return _(known) if known else article.source
+
+
+async def targets_for(
     context: Context, user_id: int, refs: Sequence[str], lang: str | None
 ) -> tuple[list[Target], list[tuple[str, str]]]:
     """The targets this user may post to, and the others with the reason."""
-    wanted = await target_refs(context, user_id, refs)
+    return await allowed_targets(context, user_id, await target_refs(context, user_id, refs), lang)
+
+
+async def allowed_targets(
+    context: Context, user_id: int, wanted: Sequence[str | int], lang: str | None
+) -> tuple[list[Target], list[tuple[str, str]]]:
+    """Of these chats, the targets (configured or approved) that this user manages, and the
+    others with the reason: checked when a post is asked for and again when it goes out."""
     targets, errors = await chats.resolve_targets(context, wanted)
     skipped = [(error.ref, error.problem.render(lang)) for error in errors]
     allowed: list[Target] = []
@@ -246,8 +355,8 @@ async def _send_article(
     update_id: int | None,
     lang: str | None,
 ) -> _Posted:
-    """Send every part of the article to one target; parts sent before (under ``origin``)
-    are skipped."""
+    """Send every part of the article to one target (the first as a photo with its caption
+    when it has a lead image); parts sent before (under ``origin``) are skipped."""
     parts = article_view.render_post(article.localized(target.language))
     button = summary_button(context.bot.username, article.id, target.language)
     ids: list[int] = []
@@ -255,11 +364,9 @@ async def _send_article(
     for index, text in enumerate(parts):
         key = SendKey(origin, "article", target.chat_id, index)
         markup = button if index == len(parts) - 1 else None
-        send = functools.partial(
-            context.bot.send_message, target.chat_id, text, reply_markup=markup
-        )
+        photo = await image_of(services(context), article) if index == 0 else None
         try:
-            sent = await send_once(context, key, send)
+            sent = await _send_part(context, key, target, text, markup, photo)
         except TimedOut:  # not refused: it may have arrived, so it is not sent again
             error = translate(lang, NOT_CONFIRMED)
             return _Posted(target, tuple(ids), error=error, repeated=repeated)
@@ -269,9 +376,47 @@ async def _send_article(
             error = chats.failure_reason(exc, lang or "en")
             return _Posted(target, tuple(ids), error=error, repeated=repeated)
         repeated = repeated or sent.repeated
+        if isinstance(photo, bytes) and sent.message is not None and sent.message.photo:
+            # Telegram keeps the image now: later posts send its file id, not the bytes.
+            file_id = sent.message.photo[-1].file_id
+            await services(context).store.set_article_image_file_id(article.id, file_id)
         if sent.message_id is not None:
             ids.append(sent.message_id)
     return _Posted(target, tuple(ids), repeated=repeated)
+
+
+async def _send_part(
+    context: Context,
+    key: SendKey,
+    target: Target,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    photo: str | bytes | None,
+) -> Sent:
+    """Send one part; a lead image Telegram refuses is left out (the caption goes as text)."""
+    try:
+        return await send_once(context, key, _sender(context, target, text, markup, photo))
+    except BadRequest as exc:
+        if photo is None:
+            raise
+        log.warning("lead image refused in %s (%s): posting without it", target.chat_id, exc)
+    return await send_once(context, key, _sender(context, target, text, markup, None))
+
+
+def _sender(
+    context: Context,
+    target: Target,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    photo: str | bytes | None,
+) -> Callable[[], Awaitable[Message]]:
+    if photo is None:
+        return functools.partial(
+            context.bot.send_message, target.chat_id, text, reply_markup=markup
+        )
+    return functools.partial(
+        context.bot.send_photo, target.chat_id, photo, caption=text, reply_markup=markup
+    )
 
 
 async def _send_article_campaign(
@@ -408,19 +553,10 @@ def _article_line(article: Article, times_posted: int, _: Gettext) -> str:
     languages = article.language
     if article.translations:
         languages += f" (+ {', '.join(sorted(article.translations))})"
-    facts = _("language: {languages} · poll: {poll} · posted: {count}").format(
-        languages=languages, poll=_("yes") if article.poll else _("no"), count=times_posted
+    facts = _("language: {languages} · poll: {poll} · posted: {count} · from: {source}").format(
+        languages=languages,
+        poll=_("yes") if article.poll else _("no"),
+        count=times_posted,
+        source=source_name(article, _),
     )
     return f"• <code>{escape(article.id)}</code> — {escape(article.title)}\n  {escape(facts)}"
-
-
-async def load_library(application: Any) -> None:
-    """Load the content library; a broken file is logged and never stops the others."""
-    svc = of_app(application)
-    library = await asyncio.to_thread(Library.load, svc.config.bot.content_dir)
-    for error in library.errors:
-        log.error("content file %s, field %s: %s", error.path, error.field or "-", error.message)
-    svc.library = library
-    log.info(
-        "content library: %d articles from %s", len(library.articles), svc.config.bot.content_dir
-    )

@@ -37,7 +37,7 @@ async def start(update: Update, context: Context) -> None:
         await reply_once(update, context, greeting, what="greeting")
         return
     article_id = article_view.parse_payload(context.args[0])
-    article = services(context).library.get(article_id) if article_id else None
+    article = services(context).library.readable(article_id) if article_id else None
     if article is None:
         text = _(
             "Sorry, this link does not lead to an article I have. "
@@ -55,7 +55,7 @@ async def send_summary(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     library = services(context).library
-    article = library.get(context.args[0]) if context.args else None
+    article = library.readable(context.args[0]) if context.args else None
     if article is None:
         _ = gettext_for(user.language_code)
         text = _("Send /summary with the id of an article. The articles: {ids}")

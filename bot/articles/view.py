@@ -15,6 +15,7 @@ from bot.split import pack
 from bot.texts import bold, escape, gettext_for, link, telegram_length
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)  # 1,024
 _PAYLOAD = re.compile(r"s-([a-z0-9][a-z0-9-]{0,39})")
 _TAG = re.compile(r"<[^>]*>")
 
@@ -31,8 +32,11 @@ class _Block:
     text: str
     wrap: str = ""
     url: str | None = None
+    raw: bool = False  # ``text`` is HTML already (a paragraph composed in Telegram)
 
     def html(self) -> str:
+        if self.raw:
+            return self.text
         if self.url is not None:
             return link(self.url, self.text)
         return (
@@ -41,23 +45,52 @@ class _Block:
 
 
 def render_post(article: LocalizedArticle, *, limit: int = MAX_TEXT) -> list[str]:
-    """The article as HTML messages, split between paragraphs so each fits ``limit``."""
+    """The article as HTML messages, split between paragraphs so each fits ``limit``; with a
+    lead image, the first is the photo's caption (``MAX_CAPTION``)."""
     _ = gettext_for(article.language)
     blocks = [_Block(article.title, "b")]
     if article.lead_given:
         blocks.append(_Block(article.lead, "i"))
-    blocks += [_Block(p) for p in article.paragraphs]
+    blocks += [_paragraph(p, article.body_html, limit) for p in article.paragraphs]
     if article.source_url:
         blocks.append(_Block(_("Source"), url=article.source_url))
     pieces = [
         replace(block, text=piece)
         for block in blocks
-        for piece in summaries.split_to_fit(
-            block.text, limit, article.body_language, measure=telegram_length
+        for piece in (
+            [block.text]
+            if block.raw
+            else summaries.split_to_fit(
+                block.text, limit, article.body_language, measure=telegram_length
+            )
         )
     ]
     html_pieces = [block.html() for block in pieces]
-    return pack(html_pieces, separator="\n\n", limit=limit, measure=visible_length)
+    if not article.has_image:
+        return pack(html_pieces, separator="\n\n", limit=limit, measure=visible_length)
+    caption = _caption(html_pieces)
+    rest = pack(html_pieces[caption:], separator="\n\n", limit=limit, measure=visible_length)
+    return ["\n\n".join(html_pieces[:caption]), *rest]
+
+
+def _paragraph(text: str, is_html: bool, limit: int) -> _Block:
+    """A body paragraph; an HTML one too long for a message goes as plain text (split)."""
+    if not is_html:
+        return _Block(text)
+    if visible_length(text) <= limit and telegram_length(text) <= limit:
+        return _Block(text, raw=True)
+    return _Block(html.unescape(_TAG.sub("", text)))
+
+
+def _caption(pieces: list[str]) -> int:
+    """How many of the first pieces fit a photo's caption (at least the title)."""
+    count = 1
+    while count < len(pieces):
+        text = "\n\n".join(pieces[: count + 1])
+        if visible_length(text) > MAX_CAPTION:
+            break
+        count += 1
+    return count
 
 
 def render_summary(article: LocalizedArticle, points: tuple[str, ...], language: str) -> str:

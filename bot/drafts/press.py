@@ -1,4 +1,5 @@
-"""A press of Publish or Cancel under a preview: publish the draft once, or cancel it.
+"""A press of Publish, Schedule or Cancel under a preview: publish the draft once, ask
+when to post it (Schedule, bot/articles/scheduled.py), or cancel it.
 
 Publishing sends under the draft's own origin (``d<draft id>``): the article parts, the
 polls (their campaign's origin too) and the report are keyed by it in the ledger, so a
@@ -19,13 +20,13 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
 from bot.admin.chats import Target
-from bot.articles import posting
+from bot.articles import newarticle, posting
 from bot.polls import campaigns, newpoll, preview
 from bot.polls.spec import PollSpec
 from bot.replies import SendKey, send_once
 from bot.services import Services, services
 from bot.texts import N_, escape, gettext_for, translate
-from storage.drafts import CANCELLED, EXPIRED, PENDING, PUBLISHED, PUBLISHING, Draft
+from storage.drafts import CANCELLED, EXPIRED, PENDING, PUBLISHED, PUBLISHING, SCHEDULED, Draft
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ STATES = {
     EXPIRED: N_("Draft #{id} expired (older than 24 hours): nothing was sent. Ask again."),
     PUBLISHING: N_("Draft #{id} is being published."),
     PENDING: N_("Draft #{id} waits for Publish or Cancel."),
+    SCHEDULED: N_("Draft #{id} was scheduled: see /queue."),
 }
 
 
@@ -58,6 +60,9 @@ async def on_press(update: Update, context: Context) -> None:
     if user.id != draft.created_by and not svc.is_admin(user.id):
         await _answer(query, translate(language, NOT_YOURS))
         return
+    if parsed[0] == preview.SCHEDULE:
+        await _schedule(update, context, draft, user)
+        return
     expired = draft.state == PENDING and preview.is_expired(draft, svc.store.now())
     publishing = parsed[0] == preview.PUBLISH and draft.is_open and not expired
     if publishing:  # answered at once: publishing to many chats takes a while
@@ -68,6 +73,24 @@ async def on_press(update: Update, context: Context) -> None:
         await _answer(query, text)
     if state not in (PUBLISHING, PENDING):
         await _mark_preview(query, text)
+
+
+async def _schedule(update: Update, context: Context, draft: Draft, user: User) -> None:
+    """Schedule: ask for the time (the admin's next message, bot/articles/newarticle.py)."""
+    query = update.callback_query
+    assert query is not None
+    store = services(context).store
+    if draft.state == PENDING and preview.is_expired(draft, store.now()):
+        await store.set_draft_state(draft.id, EXPIRED, None)
+    draft = await store.draft(draft.id) or draft
+    if draft.state != PENDING or draft.kind != "post":
+        await _answer(query, translate(user.language_code, STATES[draft.state], id=draft.id))
+        return
+    text = await newarticle.ask_time(context, user.id, draft.id, user.language_code)
+    await _answer(query, text)
+    chat_id = query_chat(update) or user.id
+    send = functools.partial(context.bot.send_message, chat_id, text, parse_mode=None)
+    await send_once(context, SendKey.of_update(update.update_id, "ask-time", chat_id), send)
 
 
 async def _decide(update: Update, context: Context, draft: Draft, action: str, user: User) -> str:

@@ -1,11 +1,12 @@
-"""Previews: what /post, /poll and /newpoll will publish, shown to the admin before it goes.
+"""Previews: what /post, /poll, /newpoll and /newarticle will publish, shown before it goes.
 
 A command that passed its checks stores a draft (storage/drafts.py) and answers, in the
 admin's private chat, with what will be sent (the post's parts as they will go out, the
 poll rendered as text with its settings and close time) and where (each chat by name and
 id, with a warning when this article or question went there before, and when), under the
-buttons Publish and Cancel. bot/drafts/ handles the press. A trailing word ``now`` or
-``[bot] preview = false`` skips all this. Every message here is sent once per update.
+buttons Publish and Cancel (and Schedule, for an article's post). bot/drafts/ handles the
+press. A trailing word ``now`` or ``[bot] preview = false`` skips all this. Every message
+here is sent once per update.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ Context = CallbackContext[Any, Any, Any, Any]
 
 DRAFT_TTL = 24 * 3600  # seconds: a draft older than this publishes nothing
 NOW_WORD = "now"  # a trailing word that skips the preview
-PUBLISH, CANCEL = "publish", "cancel"
-# The button labels are a contract (the issue names them): English "Publish" and "Cancel".
-PUBLISH_LABEL, CANCEL_LABEL = N_("Publish"), N_("Cancel")
-_CALLBACK = re.compile(r"^draft:(publish|cancel):(\d+)$")
+PUBLISH, CANCEL, SCHEDULE = "publish", "cancel", "schedule"
+# The button labels are a contract (the issues name them): "Publish", "Schedule", "Cancel".
+PUBLISH_LABEL, CANCEL_LABEL, SCHEDULE_LABEL = N_("Publish"), N_("Cancel"), N_("Schedule")
+_CALLBACK = re.compile(r"^draft:(publish|cancel|schedule):(\d+)$")
 CALLBACK_PATTERN = r"^draft:"
 
 
@@ -44,6 +45,7 @@ class Shown:
 
     text: str
     markup: InlineKeyboardMarkup | None = None
+    photo: str | bytes | None = None  # sent as a photo with ``text`` as its caption
 
 
 # ---------------------------------------------------------------- the command's words
@@ -67,18 +69,20 @@ def parse_callback(data: str | None) -> tuple[str, int] | None:
     return None if match is None else (match.group(1), int(match.group(2)))
 
 
-def buttons(draft_id: int, language: str | None) -> InlineKeyboardMarkup:
-    """Publish and Cancel under a preview."""
+def buttons(
+    draft_id: int, language: str | None, *, schedule: bool = False
+) -> InlineKeyboardMarkup:
+    """Publish (Schedule, for an article's post) and Cancel under a preview."""
     _ = gettext_for(language)
+    actions = [(PUBLISH_LABEL, PUBLISH)]
+    if schedule:
+        actions.append((SCHEDULE_LABEL, SCHEDULE))
+    actions.append((CANCEL_LABEL, CANCEL))
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    _(PUBLISH_LABEL), callback_data=callback_data(PUBLISH, draft_id)
-                ),
-                InlineKeyboardButton(
-                    _(CANCEL_LABEL), callback_data=callback_data(CANCEL, draft_id)
-                ),
+                InlineKeyboardButton(_(label), callback_data=callback_data(action, draft_id))
+                for label, action in actions
             ]
         ]
     )
@@ -242,8 +246,11 @@ async def offer(
     where: Sequence[str],
     *,
     skipped: Sequence[str] = (),
+    schedule: bool = False,
+    notes: Sequence[str] = (),
 ) -> None:
-    """Send the preview: what will go out, then where, with Publish and Cancel."""
+    """Send the preview: what will go out, then where, with Publish (Schedule) and Cancel;
+    ``notes`` (HTML lines) say what else the admin may do."""
     user = update.effective_user
     language = user.language_code if user else None
     _ = gettext_for(language)
@@ -254,8 +261,8 @@ async def offer(
     lines = [bold(escape(_("It will go to:"))), *where]
     if skipped:
         lines += ["", escape(_("Left out:")), *(f"• {line}" for line in skipped)]
-    lines += ["", escape(_("The draft expires in 24 hours."))]
-    parts.append(Shown("\n".join(lines), buttons(draft.id, language)))
+    lines += ["", escape(_("The draft expires in 24 hours.")), *notes]
+    parts.append(Shown("\n".join(lines), buttons(draft.id, language, schedule=schedule)))
     for index, part in enumerate(parts):
         await reply_with(update, context, "preview", _sender(part), part=index)
 
@@ -265,4 +272,6 @@ def _sender(part: Shown) -> Callable[[Message], Any]:
 
 
 async def _reply(part: Shown, message: Message) -> Message:
+    if part.photo is not None:
+        return await message.reply_photo(part.photo, caption=part.text, reply_markup=part.markup)
     return await message.reply_text(part.text, reply_markup=part.markup)

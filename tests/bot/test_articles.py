@@ -299,7 +299,7 @@ async def test_a_broken_content_file_leaves_the_others_loaded(
     assert listing["text"].startswith("Articles: 1\n• long-read — Costs <&> benefits")
     assert "Mistakes in content files: 1" in listing["text"]  # the first of its shape
     logged = [
-        r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.articles.posting"
+        r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.articles.library"
     ]
     assert any("broken.toml, field title: missing" in line for line in logged)
 

@@ -64,7 +64,7 @@ async def test_post_shows_a_preview_and_sends_nothing_until_publish(bot: BotHarn
     assert channel_messages(bot) == []
     assert bot.world.calls("sendPoll") == []
     where = shown[-1]
-    assert set(buttons(where)) == {"Publish", "Cancel"}
+    assert set(buttons(where)) == {"Publish", "Schedule", "Cancel"}
     for name, chat_id in (
         ("Plant News (@plantnews)", PLANTNEWS),
         ("Auto News (@autonews)", AUTONEWS),

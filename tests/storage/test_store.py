@@ -337,3 +337,15 @@ def test_a_batch_stores_what_the_same_updates_store_one_by_one(
 
     single, batched = asyncio.run(both())
     assert batched == single
+
+
+async def test_composed_articles_are_numbered_after_every_id_taken(tmp_path: Path) -> None:
+    fields: dict[str, Any] = dict(
+        title="T", language="en", body="b", source="text", source_url=None,
+        image_file_id=None, image=None, created_by=1,
+    )  # fmt: skip
+    async with await Store.open(tmp_path / "db.sqlite3") as store:
+        assert await store.add_article(**fields, origin="u1") == "a-1"
+        async with store.write() as conn:  # an id further on (e.g. restored from a backup)
+            await conn.execute("UPDATE articles SET id = 'a-7'")
+        assert await store.add_article(**fields, origin="u2") == "a-8"
