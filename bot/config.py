@@ -360,7 +360,7 @@ def _privacy(section: PrivacyConfig, env: Mapping[str, str]) -> PrivacyConfig:
 def _valid_timezone(name: str, where: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"unknown timezone {name!r} (e.g. Europe/Moscow)", field=where) from None
     return name
 

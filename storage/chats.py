@@ -19,6 +19,7 @@ class ChatRecord:
     can_post: bool
     approved: bool
     gone_reported: bool
+    timezone: str | None = None  # a private chat: its user's own (/timezone)
 
     @property
     def display(self) -> str:
@@ -30,7 +31,8 @@ class ChatRecord:
 
 
 _COLUMNS = (
-    "chat_id, type, title, username, language, bot_status, can_post, approved, gone_reported"
+    "chat_id, type, title, username, language, bot_status, can_post, approved, gone_reported,"
+    " timezone"
 )
 
 
@@ -45,6 +47,7 @@ def _chat(row: sqlite3.Row) -> ChatRecord:
         can_post=bool(row["can_post"]),
         approved=bool(row["approved"]),
         gone_reported=bool(row["gone_reported"]),
+        timezone=row["timezone"],
     )
 
 
@@ -123,6 +126,14 @@ class ChatsMixin(StoreBase):
             await conn.execute(
                 "UPDATE chats SET approved = ?, updated_at = ? WHERE chat_id = ?",
                 (approved, self.now(), chat_id),
+            )
+
+    async def set_chat_timezone(self, chat_id: int, timezone: str | None) -> None:
+        """A user's own time zone, on their private chat's row (None: the bot's)."""
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ?",
+                (timezone, self.now(), chat_id),
             )
 
     async def set_chat_language(self, chat_id: int, language: str | None) -> None:

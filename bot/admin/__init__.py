@@ -21,6 +21,7 @@ FEATURE = Feature(
         command("approve", commands.approve_chats),
         command("forget", commands.forget_chats),
         command("language", commands.set_language),
+        command("timezone", commands.set_timezone),
         command("audit", commands.show_audit),
     ),
     commands=(
@@ -35,6 +36,13 @@ FEATURE = Feature(
             N_("Set the language of a chat's posts and polls"),
             "/language @mychannel ru",
             True,
+        ),
+        CommandInfo(
+            "timezone",
+            N_("Your time zone, for the times you type and read"),
+            "/timezone Europe/Moscow",
+            True,
+            chat_admin=True,
         ),
         CommandInfo("audit", N_("The latest admin actions"), "/audit", True),
     ),

@@ -8,11 +8,13 @@ marked gone and the admins are told once, not at every post.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import (
     Bot,
@@ -70,6 +72,16 @@ def split_targets(args: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def chat_language(svc: Services, chat: ChatRecord | None) -> str:
     return (chat.language if chat and chat.language else None) or svc.config.bot.language
+
+
+async def user_timezone(svc: Services, user_id: int) -> ZoneInfo:
+    """The time zone a user types and reads times in: their own (/timezone), else the
+    bot's (``[bot] timezone``)."""
+    chat = await svc.store.chat(user_id)
+    if chat is not None and chat.timezone:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError, OSError):
+            return ZoneInfo(chat.timezone)
+    return svc.config.bot.tz
 
 
 async def resolve(context: Context, ref: str | int) -> Target:

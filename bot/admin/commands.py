@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import (
     Bot,
@@ -24,7 +25,13 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.admin.auth import admin_only, administered_targets, in_private, remember_language
+from bot.admin.auth import (
+    admin_only,
+    admin_or_chat_admin,
+    administered_targets,
+    in_private,
+    remember_language,
+)
 from bot.admin.chats import (
     TargetError,
     command_ref,
@@ -35,11 +42,22 @@ from bot.admin.chats import (
     resolve,
     same_chat,
     split_targets,
+    user_timezone,
 )
 from bot.feature import CommandInfo
 from bot.replies import reply_once, reply_parts
 from bot.services import Services, of_app, services
-from bot.texts import N_, SUPPORTED_LANGUAGES, Gettext, bold, escape, gettext_for, translate
+from bot.texts import (
+    ECHO_CHARS,
+    N_,
+    SUPPORTED_LANGUAGES,
+    Gettext,
+    bold,
+    escape,
+    gettext_for,
+    shorten,
+    translate,
+)
 from bot.validation import parse_number
 from storage.chats import ChatRecord
 from storage.store import AuditEntry
@@ -292,6 +310,51 @@ async def set_language(update: Update, context: Context) -> None:
     shown = LANGUAGE_NAMES.get(language or svc.config.bot.language, svc.config.bot.language)
     text = _("{chat} now gets its posts and polls in {language}.")
     await reply_once(update, context, escape(text.format(chat=target.display, language=shown)))
+
+
+# ---------------------------------------------------------------- /timezone
+
+TIMEZONE_USAGE = N_(
+    "Send /timezone with a time zone such as Europe/Moscow (or default). Yours now: {zone}."
+)
+TIMEZONE_SET = N_("Your time zone is now {zone}: the times you type and read are in it.")
+UNKNOWN_TIMEZONE = N_(
+    "Unknown time zone “{zone}”: use a tz database name such as Europe/Moscow, "
+    "America/New_York or UTC."
+)
+
+
+@admin_or_chat_admin
+async def set_timezone(update: Update, context: Context) -> None:
+    """Set the time zone an admin types and reads times in: /timezone Europe/Moscow."""
+    user = update.effective_user
+    assert user is not None
+    svc = services(context)
+    language = user.language_code
+    args = context.args or []
+    if len(args) != 1:
+        zone = await user_timezone(svc, user.id)
+        await reply_once(
+            update, context, translate(language, TIMEZONE_USAGE, zone=zone), plain=True
+        )
+        return
+    wanted = None if args[0].lower() == "default" else args[0]
+    if wanted is not None and not _is_zone(wanted):
+        text = translate(language, UNKNOWN_TIMEZONE, zone=shorten(wanted, ECHO_CHARS))
+        await reply_once(update, context, text, plain=True)
+        return
+    await svc.store.upsert_chat(user.id, Chat.PRIVATE, None, user.username)
+    await svc.store.set_chat_timezone(user.id, wanted)
+    zone = await user_timezone(svc, user.id)
+    await reply_once(update, context, translate(language, TIMEZONE_SET, zone=zone), plain=True)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- /audit

@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from bot.admin.auth import admin_or_chat_admin
-from bot.admin.chats import split_targets
+from bot.admin.chats import split_targets, user_timezone
 from bot.articles import compose, library, posting, scheduled
 from bot.articles.content import MAX_POINT, MAX_SUMMARY_POINTS, Article
 from bot.polls import campaigns, newpoll, preview
@@ -200,7 +200,8 @@ async def _take_time(update: Update, context: Context, session: ComposeSession) 
         await reply_once(update, context, text, plain=True)
         return
     now = svc.clock.utc()
-    due = scheduled.parse_when(message.text or "", svc.config.bot.tz, now)
+    zone = await user_timezone(svc, user.id)
+    due = scheduled.parse_when(message.text or "", zone, now)
     targets, skipped = await posting.allowed_targets(
         context, user.id, list(draft.targets), user.language_code
     )
@@ -227,4 +228,5 @@ async def ask_time(context: Context, user_id: int, draft_id: int, language: str 
     session = await svc.store.compose_session(user_id)
     refs = session.refs if session is not None and session.draft_id == draft_id else ()
     await svc.store.set_compose_session(user_id, WHEN, draft_id=draft_id, refs=refs)
-    return translate(language, scheduled.ASK_TIME, id=draft_id, zone=svc.config.bot.timezone)
+    zone = await user_timezone(svc, user_id)
+    return translate(language, scheduled.ASK_TIME, id=draft_id, zone=zone)

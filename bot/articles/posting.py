@@ -146,7 +146,8 @@ async def _queue(
     assert user is not None
     svc = services(context)
     try:
-        due = scheduled.parse_when(when, svc.config.bot.tz, svc.clock.utc())
+        zone = await chats.user_timezone(svc, user.id)
+        due = scheduled.parse_when(when, zone, svc.clock.utc())
     except scheduled.WhenError as exc:
         await reply_once(update, context, exc.render(user.language_code), plain=True)
         return

@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
 from bot.admin.auth import admin_or_chat_admin
-from bot.admin.chats import Target, chat_language, resolve_all
+from bot.admin.chats import Target, chat_language, resolve_all, user_timezone
 from bot.articles import posting
 from bot.polls.preview import moment
 from bot.polls.spec import parse_duration, parse_moment
@@ -125,7 +125,7 @@ async def queue(
         id=post.id,
         article=article_id,
         chats=", ".join(t.display for t in targets),
-        time=moment(post.due_at, svc.config.bot.tz),
+        time=moment(post.due_at, await user_timezone(svc, user_id)),
     )
     if not skipped:
         return text
@@ -228,7 +228,7 @@ async def on_caught_up(application: Any) -> None:
 
 async def _tell_missed(context: Context, svc: Services, post: ScheduledPost) -> None:
     language = chat_language(svc, await svc.store.chat(post.created_by))
-    when = moment(post.due_at, svc.config.bot.tz)
+    when = moment(post.due_at, await user_timezone(svc, post.created_by))
     text = translate(language, MISSED_TEXT, id=post.id, article=post.article_id, time=when)
     send = functools.partial(context.bot.send_message, post.created_by, text, parse_mode=None)
     try:
@@ -254,12 +254,13 @@ async def list_queue(update: Update, context: Context) -> None:
     ]
     head = _("Scheduled posts: {count}").format(count=len(posts))
     lines = [f"<b>{escape(head)}</b>"]
+    zone = await user_timezone(svc, user.id)
     for post in posts:
         targets, _errors = await resolve_all(context, list(post.targets))
         chats = ", ".join(t.display for t in targets) or "—"
         article = svc.library.get(post.article_id)
         title = article.title if article else "?"
-        when = moment(post.due_at, svc.config.bot.tz)
+        when = moment(post.due_at, zone)
         lines.append(
             f"#{post.id} · {escape(when)} · <code>{escape(post.article_id)}</code> "
             f"{escape(title)} → {escape(chats)}"

@@ -11,6 +11,7 @@ from typing import Any
 from bot.articles.scheduled import job_name, on_caught_up
 from bot.sandbox import Sandbox
 from storage.clock import ManualClock
+from storage.compose import QUEUED
 from tests.cast import ADMIN, CHANNEL_ADMIN, PLANTNEWS
 from tests.harness import BotHarness, bot_harness
 
@@ -226,3 +227,26 @@ async def test_in_needs_a_unit_and_a_time_in_the_past_is_refused(
             refused["text"] == "2026-11-27 11:00 UTC is already past: give a time in the future."
         )
         assert await bot.store.scheduled_posts("pending") == []
+
+
+async def test_an_admin_types_and_reads_times_in_their_own_time_zone(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Issue 15: "/post ID at 2026-12-01 09:00" is in the admin's time zone (/timezone),
+    the bot's ([bot] timezone, UTC here) by default."""
+    async with scheduled_bot(sandbox, tmp_path, ManualClock(NOW)) as bot:
+        (told,) = await bot.say(ADMIN, "/timezone Mars/Olympus")
+        assert "Unknown time zone “Mars/Olympus”" in told["text"]
+        (told,) = await bot.say(ADMIN, "/timezone Europe/Moscow")
+        assert "Europe/Moscow" in told["text"]
+
+        (queued,) = await bot.say(ADMIN, POST)
+
+        assert "at 2026-12-01 09:00 MSK" in queued["text"]
+        (post,) = await bot.store.scheduled_posts(QUEUED)
+        assert post.due_at == int(datetime(2026, 12, 1, 6, 0, tzinfo=UTC).timestamp())
+        (listing,) = await bot.say(ADMIN, "/queue")
+        assert "2026-12-01 09:00 MSK" in listing["text"]
+        await bot.say(ADMIN, "/timezone default")
+        (listing,) = await bot.say(ADMIN, "/queue")
+        assert "2026-12-01 06:00 UTC" in listing["text"]
