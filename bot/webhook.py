@@ -121,6 +121,8 @@ async def serve(pump: UpdatePump, config: Config, stop: asyncio.Event) -> None:
     catching_up.cancel()
     await asyncio.gather(catching_up, return_exceptions=True)
     await serving
+    stats = pump.stats
+    log.info("webhook: %d updates committed in %d transactions", stats.updates, stats.batches)
 
 
 async def catch_up_when_drained(
