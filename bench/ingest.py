@@ -5,7 +5,12 @@ Four ways, in the same run, against the same sandbox (a separate process on loop
   usual    - PTB's default Updater with the same handlers and store, one commit per update;
   ceiling  - a bare client that only fetches getUpdates and discards the JSON;
   parse    - the ceiling plus PTB's Update.de_json of each update: the bound on any pump
-             that, like this one, hands PTB objects to Application.process_update.
+             that, like this one, hands PTB objects to Application.process_update;
+  webhook  - the same updates POSTed by a load client of its own (aiohttp, 40 connections,
+             like Telegram's default max_connections) to a real ``pollbot run`` in webhook
+             mode (uvicorn, as in production); a 200 means committed. In the same run the
+             same client asks that server's bare GET /healthz as many times (healthz): the
+             HTTP stack's own limit.
 Every mode drains the same N votes (non-anonymous group poll: poll_answer + poll updates).
 
     python bench/ingest.py [--answers 20000] [--users 5000] [--rounds 1] [--modes pump,...]
@@ -19,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
@@ -221,12 +228,119 @@ async def run_parse(api_url: str, expected: int, directory: Path) -> float:
     return await drain(api_url, expected, lambda raw: Update.de_json(raw, bot))
 
 
-Runner = Callable[[str, int, Path], Awaitable[float]]
+WEBHOOK_CONNECTIONS = 40  # Telegram's default max_connections
+WEBHOOK_SECRET = "bench-webhook-secret-0123456789"
+
+
+async def fetch_raw(api_url: str, expected: int) -> list[bytes]:
+    """Take the queued updates out of the sandbox with a bare client, each as its own body."""
+    bodies: list[bytes] = []
+
+    def keep(raw: dict[str, Any]) -> None:
+        bodies.append(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode())
+
+    await drain(api_url, expected, keep)
+    return bodies
+
+
+def webhook_config(api_url: str, directory: Path, port: int) -> Path:
+    path = directory / "config.toml"
+    path.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api_url}"\nmode = "webhook"\n'
+        f'[telegram.webhook]\nlisten = "127.0.0.1"\nport = {port}\n'
+        f'url = "http://127.0.0.1:{port}/telegram"\nsecret_token = "{WEBHOOK_SECRET}"\n'
+        f'[storage]\npath = "pollbot.sqlite3"\n[bot]\nadmins = [1]\nchannels = []\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def load(session: aiohttp.ClientSession, requests: list[tuple[str, bytes | None]]) -> float:
+    """Send every (url, body) request, WEBHOOK_CONNECTIONS at a time; the seconds taken.
+    A POST with a body, a GET without; anything but 200 stops the benchmark."""
+    queue = iter(requests)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+    }
+
+    async def worker() -> None:
+        for url, body in queue:
+            if body is None:
+                response = await session.get(url)
+            else:
+                response = await session.post(url, data=body, headers=headers)
+            async with response:
+                await response.read()
+                if response.status != 200:
+                    raise SystemExit(f"{url} answered {response.status}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(WEBHOOK_CONNECTIONS)))
+    return time.perf_counter() - started
+
+
+async def run_webhook(api_url: str, expected: int, directory: Path) -> dict[str, float]:
+    """Deliver the updates to a real ``pollbot run`` in webhook mode, then ask its /healthz
+    as many times, with the same client and connections: the seconds of each."""
+    bodies = await fetch_raw(api_url, expected)
+    port = free_port()
+    config = webhook_config(api_url, directory, port)
+    process = start_bot(config)
+    base = f"http://127.0.0.1:{port}"
+    connector = aiohttp.TCPConnector(limit=WEBHOOK_CONNECTIONS)
+    try:
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_healthy(session, f"{base}/healthz", process)
+            committed = await load(session, [(f"{base}/telegram", body) for body in bodies])
+            health = await load(session, [(f"{base}/healthz", None)] * len(bodies))
+    finally:
+        process.terminate()
+        process.wait()
+    return {"webhook": committed, "healthz": health}
+
+
+def start_bot(config: Path) -> subprocess.Popen[bytes]:
+    """``pollbot run`` in its own process (its own core), logging next to its config."""
+    with (config.parent / "bot.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=config.parent,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def wait_healthy(
+    session: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes]
+) -> None:
+    for _ in range(500):
+        if process.poll() is not None:
+            raise SystemExit(f"pollbot run exited with {process.returncode}")
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.02)
+    raise SystemExit("the webhook server did not start")
+
+
+Runner = Callable[[str, int, Path], Awaitable[float | dict[str, float]]]
 MODES: dict[str, Runner] = {
     "pump": run_pump,
     "usual": run_usual,
     "ceiling": run_ceiling,
     "parse": run_parse,
+    "webhook": run_webhook,
 }
 
 
@@ -242,9 +356,11 @@ async def bench(
                 runner = MODES[mode]
                 expected = await prepare(api_url, votes, rtt)
                 with tempfile.TemporaryDirectory() as tmp:
-                    seconds = await runner(api_url, expected, Path(tmp))
-                results.append(Result(mode, expected, seconds))
-                print(f"  {mode:8} {expected:7d} updates in {seconds:6.2f} s", flush=True)
+                    timed = await runner(api_url, expected, Path(tmp))
+                # A runner measures its mode, or several side by side (webhook + healthz).
+                for name, seconds in (timed if isinstance(timed, dict) else {mode: timed}).items():
+                    results.append(Result(name, expected, seconds))
+                    print(f"  {name:8} {expected:7d} updates in {seconds:6.2f} s", flush=True)
     finally:
         process.terminate()
         process.wait()
@@ -267,6 +383,11 @@ def report(results: list[Result]) -> None:
         print(f"  parse / ceiling = {bound:.2f}   (no pump that parses with PTB can do better)")
     if "pump" in best and "parse" in best:
         print(f"  pump / parse   = {best['pump'] / best['parse']:.2f}")
+    if "webhook" in best and "healthz" in best:
+        ratio = best["webhook"] / best["healthz"]
+        print(
+            f"  webhook / healthz = {ratio:.2f}  (committed / bare GET, same client; aim: >= 0.5)"
+        )
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ExtBot
 
+from bot.group_commit import GroupCommit
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class UpdatePump:
         self.stats = PumpStats()
         self.on_caught_up = on_caught_up
         self.caught_up = False
+        self._delivered = GroupCommit(self._commit_delivered, limit)
 
     async def mark_caught_up(self) -> None:
         """The updates pending at start are applied: run ``on_caught_up``, once."""
@@ -158,21 +160,38 @@ class UpdatePump:
     async def process_delivered(self, raw: dict[str, Any]) -> bool:
         """Handle one webhook update and commit it; False for one handled before.
 
-        The "handled" mark is written last, so it commits with the update's last write: a
-        send checkpoints what came before it, and a delivery cut short after a checkpoint
-        (the process died) is not marked. Telegram delivers it again, and it is handled
-        again like a re-fetched batch of long polling: the ledger skips what went out.
+        Deliveries that arrive while a commit is in flight are handled together and
+        committed in one transaction (bot/group_commit.py), each in its own savepoint; this
+        returns once the commit holding ``raw`` is done, and raises ``NotCommitted`` if that
+        group failed because of another delivery's leader (the process stopping).
         """
-        update_id = raw_update_id(raw)
+        return await self._delivered.submit(raw)
+
+    async def _commit_delivered(self, group: list[dict[str, Any]]) -> list[bool]:
+        """Handle a group of webhook deliveries in one transaction; which were new.
+
+        An update's "handled" mark is written right after it, so it commits with the
+        update's last write: a send checkpoints what came before it, and a delivery cut
+        short after a checkpoint (the process died) is not marked. Telegram delivers it
+        again, and it is handled again like a re-fetched batch of long polling: the ledger
+        skips what went out. One failing update goes to the dead letters, marked too.
+        """
+        ids = [raw_update_id(raw) for raw in group]
+        new: list[bool] = []
         async with self.store.batch():
-            if update_id is not None and await self.store.webhook_update_handled(update_id):
-                return False
-            await self._process_one(raw, update_id)
-            if update_id is not None:
-                await self.store.mark_webhook_update(update_id)
+            seen = await self.store.webhook_updates_handled([i for i in ids if i is not None])
+            for raw, update_id in zip(group, ids, strict=True):
+                if update_id is not None and update_id in seen:
+                    new.append(False)  # a re-delivery, maybe of one in this very group
+                    continue
+                await self._process_one(raw, update_id)
+                if update_id is not None:
+                    seen.add(update_id)
+                    await self.store.mark_webhook_update(update_id)
+                new.append(True)
         self.stats.batches += 1
-        self.stats.updates += 1
-        return True
+        self.stats.updates += sum(new)
+        return new
 
     async def replay(self, letter_id: int) -> str | None:
         """Run a dead letter's update through the handlers again, and commit.

@@ -54,9 +54,15 @@ APPLY_POLL_SNAPSHOT = (
     f" SELECT ?, ?, ?, ? WHERE {_NOT_LATE}"
 )
 
+# A webhook update handled to the end. Only this statement writes ``webhook_updates`` in a
+# batch, and only reads (which run the queue first) look at it. It is queued once the update
+# is handled, after any checkpoint of that update, so it commits with its last write.
+MARK_WEBHOOK_UPDATE = "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)"
+
 DEFERRABLE = frozenset(
     {
         SET_STATE,
+        MARK_WEBHOOK_UPDATE,
         RECORD_ANSWER,
         APPLY_POLL,
         APPLY_POLL_OPTIONS,

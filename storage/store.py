@@ -9,6 +9,7 @@ the admin audit log.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from storage.articles import ArticlesMixin
 from storage.base import GET_STATE, StoreBase
 from storage.chats import ChatsMixin
 from storage.compose import ComposeMixin
-from storage.deferred import SET_STATE
+from storage.deferred import MARK_WEBHOOK_UPDATE, SET_STATE
 from storage.digests import DigestsMixin
 from storage.drafts import DraftsMixin
 from storage.followups import FollowupsMixin
@@ -99,18 +100,19 @@ class Store(
 
     # -- webhook deliveries -------------------------------------------------------------
 
-    async def webhook_update_handled(self, update_id: int) -> bool:
-        """Was this webhook update handled to the end before (a re-delivery)?"""
-        row = await self._one("SELECT 1 FROM webhook_updates WHERE update_id = ?", (update_id,))
-        return row is not None
+    async def webhook_updates_handled(self, update_ids: Sequence[int]) -> set[int]:
+        """Which of these webhook updates were handled to the end before (re-deliveries)."""
+        if not update_ids:
+            return set()
+        marks = ", ".join("?" * len(update_ids))
+        rows = await self._all(
+            f"SELECT update_id FROM webhook_updates WHERE update_id IN ({marks})", update_ids
+        )
+        return {int(row[0]) for row in rows}
 
     async def mark_webhook_update(self, update_id: int) -> None:
-        """Mark a webhook update as handled to the end (with its last write)."""
-        async with self.write() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO webhook_updates (update_id, handled_at) VALUES (?, ?)",
-                (update_id, self.now()),
-            )
+        """Mark a webhook update as handled to the end (queued with its last write)."""
+        await self._write_one(MARK_WEBHOOK_UPDATE, (update_id, self.now()))
 
     async def prune_webhook_updates(self, older_than: int) -> None:
         async with self.write() as conn:

@@ -8,16 +8,18 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from bot.sandbox import Sandbox
 from bot.webhook import SECRET_HEADER, serve
-from tests.cast import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER
+from tests.cast import ADMIN, AUTONEWS, GROUP, PLANTNEWS, READER, READER_RU
 from tests.harness import BotHarness, bot_harness, wait_for
 
 SECRET = "s3cret-token_for-tests"
+ARTICLE = "moscow-plant-reboot"
 
 
 def free_port() -> int:
@@ -198,3 +200,48 @@ async def test_a_delivery_cut_short_is_finished_when_it_comes_again(
             assert len(articles) == len({m["text"] for m in articles}) > 0, chat
         assert "Posting" in bot.bot_messages(ADMIN)[-1]["text"]
         assert not await bot.pump.process_delivered(raw)  # handled to the end: once
+
+
+def poll_answer(update_id: int, user: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "poll_answer": {
+            "poll_id": "p-group",
+            "option_ids": [user % 2],
+            "option_persistent_ids": [str(user % 2)],
+            "user": {"id": user, "is_bot": False, "first_name": f"Voter {user}"},
+        },
+    }
+
+
+async def test_deliveries_during_a_commit_are_committed_together_and_one_failure_fails_alone(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """While the first delivery's commit is in flight (its reply is slow), 39 more arrive:
+    they are committed together in the next transaction. One of them fails (Telegram
+    answers 500 to its reply): it alone is undone and quarantined; a re-delivery in the same
+    group is recognised; every caller gets its answer."""
+    async with bot_harness(sandbox, tmp_path) as bot:
+        sandbox.world.fault("slow", method="sendMessage", chat_id=READER, delay=0.3)
+        sandbox.world.fault("500", method="sendMessage", chat_id=READER_RU)
+        first = bot.queued_update(READER, "/start")
+        failing = bot.queued_update(READER_RU, f"/summary {ARTICLE}")
+        votes = [poll_answer(first["update_id"] + 100 + user, user) for user in range(1, 38)]
+        batches = bot.pump.stats.batches
+
+        answers = await asyncio.gather(
+            *(bot.pump.process_delivered(raw) for raw in [first, *votes, failing, votes[5]])
+        )
+
+        assert answers == [True] * 39 + [False]  # the last one came again: handled once
+        assert bot.pump.stats.batches - batches == 2
+        stored = {a.voter: a.positions async for a in bot.store.answers("p-group")}
+        assert stored == {str(user): (user % 2,) for user in range(1, 38)}
+        [letter] = await bot.store.dead_letters()
+        assert letter.update_id == failing["update_id"]
+        assert await bot.store.summary_readers(ARTICLE) == 0
+        assert len(bot.bot_messages(READER)) == 1
+        again = await asyncio.gather(
+            *(bot.pump.process_delivered(raw) for raw in [first, failing])
+        )
+        assert again == [False, False]

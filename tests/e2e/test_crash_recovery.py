@@ -22,12 +22,12 @@ ANSWERS = 20_000
 OPTIONS = ["EVs with KAMAZ", "Partner brand", "Both tracks", "Commercial EVs"]
 
 
-def crowd_answers(seed: int = 7) -> list[list[object]]:
-    """ANSWERS changes of mind from USERS voters: every one differs from the voter's last."""
+def crowd_answers(seed: int = 7, count: int = ANSWERS) -> list[list[object]]:
+    """``count`` changes of mind from USERS voters: every one differs from the voter's last."""
     rng = random.Random(seed)
     current: dict[int, int | None] = {}
     votes: list[list[object]] = []
-    while len(votes) < ANSWERS:
+    while len(votes) < count:
         user = rng.randint(1, USERS)
         before = current.get(user)
         if before is not None and rng.random() < 0.1:
