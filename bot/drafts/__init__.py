@@ -9,10 +9,10 @@ durable pump as every other update; the publishing itself runs apart from them
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler
-
 import functools
 from typing import Any
+
+from telegram.ext import CallbackQueryHandler
 
 from bot.drafts import press, publishing
 from bot.feature import Feature
