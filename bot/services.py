@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,10 @@ def _empty_library() -> Library:
     return Library()
 
 
+def _no_publishing(draft_id: int) -> None:
+    raise RuntimeError("the drafts feature is not installed: nothing publishes drafts")
+
+
 @dataclass
 class Services:
     config: Config
@@ -42,6 +47,13 @@ class Services:
     followups_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # the tasks sending them now (a test awaits them: tests/harness.py)
     followups_tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # drafts being published apart from the update that asked (bot/drafts/publishing.py):
+    # the tasks sending them now (a test awaits them), one lock per draft (a second press,
+    # a replay or the resume at start never runs one twice at once), and how to start one
+    # (set by the drafts feature at start: /post and /poll with ``now`` use it too)
+    publishing_tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    draft_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    start_publishing: Callable[[int], None] = field(default=_no_publishing)
 
     @property
     def clock(self) -> Clock:

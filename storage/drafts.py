@@ -102,6 +102,31 @@ class DraftsMixin(StoreBase):
         row = await self._one(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,))
         return None if row is None else _draft(row)
 
+    async def claim_draft(self, draft_id: int, decided_by: int, job: dict[str, object]) -> None:
+        """Mark a draft as being published, with what its publishing needs (``job``)."""
+        async with self.write() as conn:
+            await conn.execute(
+                "UPDATE drafts SET state = ?, job = ?, decided_by = COALESCE(decided_by, ?),"
+                " decided_at = COALESCE(decided_at, ?) WHERE id = ?",
+                (
+                    PUBLISHING,
+                    json.dumps(job, ensure_ascii=False),
+                    decided_by,
+                    self.now(),
+                    draft_id,
+                ),
+            )
+
+    async def draft_job(self, draft_id: int) -> dict[str, object] | None:
+        """What the publishing of a draft needs (``claim_draft``), if it was claimed."""
+        found = await self._scalar("SELECT job FROM drafts WHERE id = ?", (draft_id,))
+        return None if found is None else dict(json.loads(found))
+
+    async def publishing_drafts(self) -> list[int]:
+        """The drafts being published: a crash may have left them half done."""
+        rows = await self._all("SELECT id FROM drafts WHERE state = ? ORDER BY id", (PUBLISHING,))
+        return [int(row[0]) for row in rows]
+
     async def set_draft_state(self, draft_id: int, state: str, decided_by: int | None) -> None:
         """Move a draft on; who decided (and when) is kept from the first press."""
         async with self.write() as conn:

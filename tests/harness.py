@@ -102,17 +102,22 @@ class BotHarness:
             raw = await self.pump.bot.get_updates_raw(offset, 0)
             if not raw:
                 await self.pump.mark_caught_up()
-                await self.settle()
-                return handled
+                if not await self.settle():
+                    return handled
+                continue  # what the sends set off (a press may follow a post...)
             offset = await self.pump.process_batch(raw) or offset
             handled += len(raw)
         raise AssertionError("updates keep coming: is a handler producing updates forever?")
 
-    async def settle(self) -> None:
-        """Wait for the final result posts being sent apart from the updates that claimed
-        them (bot/polls/final.py ``kick``)."""
-        while self.services.followups_tasks:
-            await asyncio.gather(*list(self.services.followups_tasks))
+    async def settle(self) -> bool:
+        """Wait for what is sent apart from the updates that asked for it: final result
+        posts (bot/polls/final.py ``kick``) and drafts being published
+        (bot/drafts/publishing.py); was there any?"""
+        waited = False
+        while tasks := self.services.followups_tasks | self.services.publishing_tasks:
+            await asyncio.gather(*tasks)
+            waited = True
+        return waited
 
     async def say(
         self, user_id: int, text: str, chat_id: int | None = None

@@ -56,3 +56,15 @@ def test_ingest_refuses_an_unknown_mode() -> None:
 )
 def test_other_benchmarks_run_on_a_small_workload(name: str, args: tuple[str, ...]) -> None:
     assert bench(name, *args).strip()
+
+
+def test_fanout_reports_the_time_against_the_limits_and_the_vote_delays() -> None:
+    out = bench("fanout.py", "--channels", "3", "--rounds", "1", "--vote-every-ms", "50")
+    assert "fan-out of /post" in out and "round 1: " in out
+    assert "minimum " in out and "ratio " in out and "delay p50 " in out and "p99 " in out
+
+
+def test_memory_reports_the_resident_size_at_each_checkpoint_and_the_ratio() -> None:
+    out = bench("memory.py", "--checkpoints", "200,600", "--voters", "100")
+    assert "after       200 answers:" in out and "after       600 answers:" in out
+    assert "ratio 600 / 200 answers: " in out

@@ -120,7 +120,19 @@ async def post_article(update: Update, context: Context) -> None:
     if targets and not at_once:
         await _offer(update, context, article, targets, skipped)
         return
-    text = await publish_article(
+    if targets:  # the sends go out apart from this update (bot/drafts/publishing.py)
+        draft = await svc.store.create_draft(
+            "post",
+            [t.chat_id for t in targets],
+            created_by=user.id,
+            origin=f"u{update.update_id}",
+            article_id=article.id,
+        )
+        await preview.publish_at_once(
+            update, context, draft, targets, what="post-report", skipped=skipped
+        )
+        return
+    text = await publish_article(  # nowhere to post: the report alone
         context,
         article,
         targets,

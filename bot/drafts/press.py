@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
@@ -21,10 +20,10 @@ from telegram.ext import CallbackContext
 
 from bot.admin.chats import Target
 from bot.articles import newarticle, posting
-from bot.polls import campaigns, newpoll, preview
-from bot.polls.spec import PollSpec
+from bot.drafts import publishing
+from bot.polls import newpoll, preview
 from bot.replies import SendKey, send_once
-from bot.services import Services, services
+from bot.services import services
 from bot.texts import N_, escape, gettext_for, translate
 from storage.drafts import CANCELLED, EXPIRED, PENDING, PUBLISHED, PUBLISHING, SCHEDULED, Draft
 
@@ -112,14 +111,26 @@ async def _decide(update: Update, context: Context, draft: Draft, action: str, u
         send = functools.partial(context.bot.send_message, chat_id, checked)
         await send_once(context, SendKey.of_update(update.update_id, "refused", chat_id), send)
         return draft.state
-    # Publishing (or finishing what a crash interrupted): the state is committed with the
-    # first message that goes out, and what went out before is skipped by the ledger.
-    await store.set_draft_state(draft.id, PUBLISHING, user.id)
-    report = await _publish(context, draft, user, update.update_id, checked)
-    send = functools.partial(context.bot.send_message, chat_id, report)
-    await send_once(context, SendKey(f"d{draft.id}", "report", chat_id), send)
-    await store.set_draft_state(draft.id, PUBLISHED, user.id)  # once the admin has the report
-    return PUBLISHED
+    # Publishing (or finishing what a crash interrupted): the draft is marked with its job
+    # in this update's batch, and a task of its own sends it (bot/drafts/publishing.py);
+    # what went out before is skipped by the ledger.
+    targets, missing = checked
+    job = preview.Job(
+        origin=f"d{draft.id}",
+        user_id=user.id,
+        language=user.language_code,
+        chat_id=chat_id,
+        what="report",
+        targets=tuple(targets),
+        skipped=tuple(missing),
+        update_id=update.update_id,
+    )
+    await store.claim_draft(draft.id, user.id, job.record())
+    query = update.callback_query
+    marked = translate(user.language_code, STATES[PUBLISHED], id=draft.id)
+    on_done = None if query is None else functools.partial(_mark_preview, query, marked)
+    publishing.start(context.application, draft.id, on_done)
+    return PUBLISHING
 
 
 Checked = tuple[list[Target], list[tuple[str, str]]]  # the targets, and the chats refused
@@ -134,7 +145,7 @@ async def _check(context: Context, draft: Draft, user: User) -> Checked | str:
     refs = [str(chat_id) for chat_id in draft.targets]
     if draft.kind == "post":
         return await posting.allowed_targets(context, user.id, refs, language)
-    spec_for = _spec_for(services(context), draft)
+    spec_for = publishing.spec_for(services(context), draft)
     targets, lines = await newpoll.check_targets(context, user.id, refs, spec_for, language)
     if not lines:
         return targets, []
@@ -142,59 +153,11 @@ async def _check(context: Context, draft: Draft, user: User) -> Checked | str:
     return newpoll.refusal(lines, _, _("Nothing was published: make a new request."))
 
 
-def _spec_for(svc: Services, draft: Draft) -> Callable[[Target], PollSpec]:
-    """The poll a draft sends to a chat: an article's poll in the chat's language."""
-    spec = campaigns.spec_of_record(dict(draft.spec or {}))
-    article = svc.library.get(draft.article_id) if draft.article_id else None
-    if article is None or article.poll is None:
-        return lambda _target: spec
-    found = article
-    return lambda target: found.localized(target.language).poll or spec
-
-
 def query_chat(update: Update) -> int | None:
     """The chat of the preview that was pressed."""
     query = update.callback_query
     message = query.message if query else None
     return message.chat.id if message is not None else None
-
-
-async def _publish(
-    context: Context, draft: Draft, user: User, update_id: int, checked: Checked
-) -> str:
-    """Send what the draft holds to the checked chats, under the draft's origin; the
-    admin's report."""
-    svc = services(context)
-    language = user.language_code
-    origin = f"d{draft.id}"
-    targets, missing = checked
-    article = svc.library.get(draft.article_id) if draft.article_id else None
-    if draft.kind == "post":
-        if article is None:
-            text = N_("The article {id} is no longer in the library: nothing was posted.")
-            return escape(translate(language, text, id=draft.article_id or "?"))
-        return await posting.publish_article(
-            context,
-            article,
-            targets,
-            missing,
-            origin=origin,
-            user_id=user.id,
-            update_id=update_id,
-            lang=language,
-        )
-    outcome = await campaigns.publish_campaign(
-        context,
-        campaigns.spec_of_record(dict(draft.spec or {})),
-        targets,
-        origin=origin,
-        user_id=user.id,
-        update_id=update_id,
-        article_id=draft.article_id,
-        localize=_spec_for(svc, draft),
-    )
-    _ = gettext_for(language)
-    return campaigns.outcome_text(outcome, _)
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:

@@ -327,20 +327,6 @@ async def publish_or_preview(
     """Publish now (``now``, or previews off), or store a draft and show its preview."""
     user = update.effective_user
     assert user is not None
-    _ = gettext_for(user.language_code)
-    if at_once:
-        outcome = await publish_campaign(
-            context,
-            request.spec,
-            request.targets,
-            origin=f"u{update.update_id}",
-            user_id=user.id,
-            update_id=update.update_id,
-            article_id=request.article_id,
-            localize=request.spec_for if request.article_id else None,
-        )
-        await reply_once(update, context, outcome_text(outcome, _))
-        return
     store = services(context).store
     draft = await store.create_draft(
         request.kind,
@@ -350,6 +336,9 @@ async def publish_or_preview(
         article_id=request.article_id,
         spec=spec_record(request.spec),
     )
+    if at_once:  # the polls go out apart from this update (bot/drafts/publishing.py)
+        await preview.publish_at_once(update, context, draft, request.targets, what="reply")
+        return
     before = await store.question_sent_to(request.spec.question)
     shown = preview.poll_shown(context, request.targets, request.spec_for, user.language_code)
     where = await preview.target_lines(context, request.targets, before, user.language_code)

@@ -26,7 +26,7 @@ from bot.polls.spec import PollSpec
 from bot.replies import reply_with
 from bot.services import services
 from bot.texts import N_, Gettext, bold, escape, gettext_for, translate
-from storage.drafts import Draft
+from storage.drafts import PENDING, PUBLISHING, Draft
 
 Context = CallbackContext[Any, Any, Any, Any]
 
@@ -90,6 +90,94 @@ def buttons(
 
 def is_expired(draft: Draft, now: int) -> bool:
     return now - draft.created_at >= DRAFT_TTL
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What publishing a draft needs, stored with it when it goes to ``publishing``: the
+    sends run apart from the update that asked (bot/drafts/publishing.py), and a start
+    after a crash finishes them from this alone.
+
+    ``origin`` keys every send in the ledger (``d<draft id>`` for a press of Publish,
+    ``u<update id>`` for a command with ``now``); the admin's report goes to ``chat_id``
+    (in reply to ``reply_to``) under the ledger's ``what``."""
+
+    origin: str
+    user_id: int
+    language: str | None
+    chat_id: int
+    what: str
+    targets: tuple[Target, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    update_id: int | None = None
+    reply_to: int | None = None
+
+    def record(self) -> dict[str, object]:
+        """As JSON-able data, for the draft's row."""
+        return {
+            "origin": self.origin,
+            "user_id": self.user_id,
+            "language": self.language,
+            "chat_id": self.chat_id,
+            "what": self.what,
+            "targets": [[t.chat_id, t.type, t.display, t.language] for t in self.targets],
+            "skipped": [list(pair) for pair in self.skipped],
+            "update_id": self.update_id,
+            "reply_to": self.reply_to,
+        }
+
+    @classmethod
+    def of_record(cls, record: dict[str, Any]) -> Job:
+        """The job that ``record`` stored."""
+        return cls(
+            origin=str(record["origin"]),
+            user_id=int(record["user_id"]),
+            language=record.get("language"),
+            chat_id=int(record["chat_id"]),
+            what=str(record["what"]),
+            targets=tuple(
+                Target(int(c), str(t), str(d), str(lang)) for c, t, d, lang in record["targets"]
+            ),
+            skipped=tuple((str(ref), str(reason)) for ref, reason in record.get("skipped", [])),
+            update_id=record.get("update_id"),
+            reply_to=record.get("reply_to"),
+        )
+
+
+async def publish_at_once(
+    update: Update,
+    context: Context,
+    draft: Draft,
+    targets: Sequence[Target],
+    *,
+    what: str,
+    skipped: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Publish a command's draft without a preview (``now``, or previews off): the draft is
+    marked ``publishing`` with the update's batch, and its sends go out apart from it, so
+    the votes arriving meanwhile are not held up; the admin's report (``what``) answers the
+    command when they are done. A replay of the command starts nothing new."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    if draft.state not in (PENDING, PUBLISHING):
+        return  # published already: a replay of a command handled to the end
+    job = Job(
+        origin=f"u{update.update_id}",
+        user_id=user.id,
+        language=user.language_code,
+        chat_id=message.chat_id,
+        what=what,
+        targets=tuple(targets),
+        skipped=tuple(skipped),
+        update_id=update.update_id,
+        reply_to=message.message_id,
+    )
+    svc = services(context)
+    await svc.store.claim_draft(draft.id, user.id, job.record())
+    svc.start_publishing(draft.id)
 
 
 # ---------------------------------------------------------------- rendering

@@ -200,7 +200,8 @@ async def test_now_publishes_without_a_preview(bot: BotHarness, command: str) ->
 
     assert len([m for m in bot.bot_messages(PLANTNEWS) if "poll" in m]) == 1
     assert all(not buttons(m) for m in replies)
-    assert await bot.store.draft(1) is None
+    draft = await bot.store.draft(1)  # the work's durable record, published at once
+    assert draft is not None and draft.state == "published"
 
 
 async def test_now_after_settings_is_not_an_option(bot: BotHarness) -> None:
