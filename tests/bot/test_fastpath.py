@@ -335,3 +335,28 @@ def test_the_fast_path_takes_only_what_ptb_takes(body: dict[str, Any]) -> None:
         else:
             assert parsed.poll_answer is not None, raw
     assert taken  # optional fields may go: the check above ran
+
+
+async def test_a_vote_no_column_can_hold_is_a_dead_letter_not_a_stuck_batch(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    """PTB takes a null or a count beyond 64 bits where a column needs a value; stored at
+    the batch's commit, they failed the whole batch, again at every fetch."""
+    answer = {"poll_id": "5001", "option_ids": [0], "option_persistent_ids": ["0"]}
+    null_flag = {**FULL_POLL, "allows_multiple_answers": None}
+    huge_count = {**FULL_POLL, "total_voter_count": 2**64}
+    for bot in pair:
+        await bot.pump.process_batch(
+            [
+                {"update_id": 1, "poll_answer": {**answer, "user": {**FULL_ANSWER["user"]}}},
+                {"update_id": 2, "poll": null_flag},
+                {"update_id": 3, "poll": huge_count},
+                {"update_id": 4, "poll_answer": {**answer, "voter_chat": {"id": -7, "type": "x"}}},
+            ]
+        )
+        letters = await bot.store.dead_letters()
+        assert sorted(letter.update_id for letter in letters) == [2, 3]
+        assert all(letter.error.startswith("handler failed: ") for letter in letters)
+        stored = {a.voter async for a in bot.store.answers("5001")}
+        assert stored == {"7001", "-7"}
+        assert await bot.store.offset() == 5
