@@ -260,6 +260,8 @@ class UpdatePump:
                     raise _HandlerFailed(errors[0])
         except _HandlerFailed as failed:
             return f"handler failed: {_describe(failed.error)}", failed.error
+        except Exception as exc:  # PTB's dispatch itself, e.g. a user id it cannot hash
+            return f"cannot dispatch: {_describe(exc)}", exc
         finally:
             _handler_errors.reset(token)
         return None

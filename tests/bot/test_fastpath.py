@@ -360,3 +360,20 @@ async def test_a_vote_no_column_can_hold_is_a_dead_letter_not_a_stuck_batch(
         stored = {a.voter async for a in bot.store.answers("5001")}
         assert stored == {"7001", "-7"}
         assert await bot.store.offset() == 5
+
+
+async def test_an_update_ptb_parses_but_cannot_dispatch_is_a_dead_letter(bot: BotHarness) -> None:
+    """A user id PTB cannot hash (a list) fails PTB's dispatch, not a handler: before, it
+    escaped the pump and failed the whole batch."""
+    user = {"id": [], "is_bot": False, "first_name": "X"}
+    answer = {"poll_id": "5001", "option_ids": [0], "option_persistent_ids": ["0"]}
+    await bot.pump.process_batch(
+        [
+            {"update_id": 1, "poll_answer": {**answer, "user": user}},
+            {"update_id": 2, "poll_answer": {**answer, "user": {**user, "id": 7001}}},
+        ]
+    )
+    [letter] = await bot.store.dead_letters()
+    assert letter.update_id == 1
+    assert letter.error.startswith("cannot dispatch: TypeError")
+    assert [a.voter async for a in bot.store.answers("5001")] == ["7001"]
