@@ -1,7 +1,9 @@
 """Benchmark (not a test): how fast poll answers are drained from the Bot API into SQLite.
 
-Four ways, in the same run, against the same sandbox (a separate process on loopback):
-  pump     - pollbot's durable pump: one transaction per batch of up to 100 updates;
+Five ways, in the same run, against the same sandbox (a separate process on loopback):
+  pump     - pollbot's durable pump: one transaction per batch of up to 100 updates, votes
+             decoded by msgspec straight into the store (bot/fastpath.py);
+  pump-ptb - the same pump with the fast path off: PTB parses and dispatches every vote;
   usual    - PTB's default Updater with the same handlers and store, one commit per update;
   ceiling  - a bare client that only fetches getUpdates and discards the JSON;
   parse    - the ceiling plus PTB's Update.de_json of each update: the bound on any pump
@@ -134,10 +136,20 @@ def config_for(api_url: str, directory: Path) -> Config:
 
 
 async def run_pump(api_url: str, expected: int, directory: Path) -> float:
+    """The pump as the bot runs it: votes by the fast path (bot/fastpath.py)."""
+    return await pump_with(api_url, expected, directory, fast_path=True)
+
+
+async def run_pump_ptb(api_url: str, expected: int, directory: Path) -> float:
+    """The pump with the fast path off: PTB parses and dispatches every vote."""
+    return await pump_with(api_url, expected, directory, fast_path=False)
+
+
+async def pump_with(api_url: str, expected: int, directory: Path, *, fast_path: bool) -> float:
     config = config_for(api_url, directory)
     application = build_application(config)
     async with running(application, config) as svc:
-        pump = UpdatePump(application, svc.store, timeout=0)
+        pump = UpdatePump(application, svc.store, timeout=0, fast_path=fast_path)
         stop = asyncio.Event()
         started = time.perf_counter()
         runner = asyncio.create_task(pump.run(stop))
@@ -337,6 +349,7 @@ async def wait_healthy(
 Runner = Callable[[str, int, Path], Awaitable[float | dict[str, float]]]
 MODES: dict[str, Runner] = {
     "pump": run_pump,
+    "pump-ptb": run_pump_ptb,
     "usual": run_usual,
     "ceiling": run_ceiling,
     "parse": run_parse,

@@ -24,8 +24,9 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
-from telegram.ext import Application, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot import fastpath
 from bot.group_commit import GroupCommit
 from storage import Store
 
@@ -79,6 +80,7 @@ class PumpStats:
     batches: int = 0
     updates: int = 0
     dead_letters: int = 0
+    fast: int = 0  # votes stored by the fast path
 
 
 class UpdatePump:
@@ -92,6 +94,7 @@ class UpdatePump:
         timeout: int = 30,
         limit: int = MAX_BATCH,
         on_caught_up: Callable[[], Awaitable[None]] | None = None,
+        fast_path: bool = True,
     ) -> None:
         self.application = application
         self.store = store
@@ -101,6 +104,9 @@ class UpdatePump:
         self.on_caught_up = on_caught_up
         self.caught_up = False
         self._delivered = GroupCommit(self._commit_delivered, limit)
+        # Votes skip PTB (bot/fastpath.py); off, every update goes through PTB (tests, bench).
+        self.fast_path = fast_path
+        self._context: CallbackContext[Any, Any, Any, Any] | None = None
 
     async def mark_caught_up(self) -> None:
         """The updates pending at start are applied: run ``on_caught_up``, once."""
@@ -230,8 +236,36 @@ class UpdatePump:
             await self.store.add_dead_letter(update_id, raw, _error_text(reason, exc))
 
     async def _handle(self, raw: Any) -> tuple[str, BaseException] | None:
-        """Parse an update and run it through the handlers in its own savepoint; the
-        reason and the error if it could not be parsed or a handler failed."""
+        """Store a vote by the fast path, or else parse the update and run it through the
+        handlers, in its own savepoint; the reason and the error if it could not be parsed
+        or a handler failed."""
+        if self.fast_path and await self._handle_vote(raw):
+            return None
+        return await self._handle_ptb(raw)
+
+    async def _handle_vote(self, raw: Any) -> bool:
+        """Store a ``poll`` or ``poll_answer`` update without PTB (bot/fastpath.py); False
+        for any other update, one the fast path refuses, or one whose store failed (its
+        writes undone): PTB's path then runs it, and quarantines it as it always did."""
+        vote = fastpath.decode(raw)
+        if vote is None:
+            return False
+        try:
+            async with self.store.update_scope():
+                await fastpath.store(self._callback_context(), vote)
+        except Exception:  # PTB's path runs it again and reports it the usual way
+            log.debug("fast path failed; the update goes through PTB", exc_info=True)
+            return False
+        self.stats.fast += 1
+        return True
+
+    def _callback_context(self) -> CallbackContext[Any, Any, Any, Any]:
+        """What a poll's close hands to final posts (bot/polls/final.py): the application."""
+        if self._context is None:
+            self._context = self.application.context_types.context(self.application)
+        return self._context
+
+    async def _handle_ptb(self, raw: Any) -> tuple[str, BaseException] | None:
         try:
             update = Update.de_json(raw, self.application.bot)
         except Exception as exc:  # any parse failure is quarantined, whatever it is
@@ -245,6 +279,8 @@ class UpdatePump:
                     raise _HandlerFailed(errors[0])
         except _HandlerFailed as failed:
             return f"handler failed: {_describe(failed.error)}", failed.error
+        except Exception as exc:  # PTB's dispatch itself, e.g. a user id it cannot hash
+            return f"cannot dispatch: {_describe(exc)}", exc
         finally:
             _handler_errors.reset(token)
         return None

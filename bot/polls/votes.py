@@ -10,15 +10,40 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from telegram import Poll, Update
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes
 
 from bot.config import PrivacyConfig
 from bot.polls import final
-from bot.services import services
+from bot.services import Services, services
 from storage import Store
 from storage.polls import OptionState, PollState
+
+Context = CallbackContext[Any, Any, Any, Any]
+MAX_INT = 2**63 - 1  # SQLite's INTEGER
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+class AnswerLike(Protocol):
+    """A poll answer: PTB's ``PollAnswer`` or the fast path's (bot/fastpath.py)."""
+
+    @property
+    def poll_id(self) -> str: ...
+    @property
+    def voter_chat(self) -> _HasId | None: ...
+    @property
+    def user(self) -> _HasId | None: ...
+    @property
+    def option_ids(self) -> Sequence[int]: ...
+    @property
+    def option_persistent_ids(self) -> Sequence[str]: ...
 
 
 def poll_state(poll: Poll) -> PollState:
@@ -51,22 +76,45 @@ def voter_key(voter_id: int, privacy: PrivacyConfig) -> str:
 async def record_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the latest full state of a poll (counts by persistent_id, closed or not)."""
     assert update.poll is not None
+    await store_poll(context, poll_state(update.poll))
+
+
+async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store a voter's current choice in a public poll; an empty choice retracts it."""
+    assert update.poll_answer is not None
+    await store_answer(services(context), update.poll_answer)
+
+
+async def store_poll(context: Context, state: PollState) -> None:
+    """The one way a poll update is stored, from either path: its state, and if it says
+    the poll closed, the close of the campaigns it finishes and their final posts."""
     store = services(context).store
-    await store.apply_poll_state(poll_state(update.poll))
-    if update.poll.is_closed:
+    _check_storable(
+        state.poll_id,
+        state.question,
+        state.type,
+        state.total_voters,
+        state.is_closed,
+        state.is_anonymous,
+        state.allows_multiple,
+    )
+    if state.close_date is not None:
+        _check_storable(state.close_date)
+    for option in state.options:
+        _check_storable(option.persistent_id, option.text, option.voter_count)
+    await store.apply_poll_state(state)
+    if state.is_closed:
         closed = await close_finished(store, "all polls closed")
         await final.claim(context, closed)
         if closed:
             final.kick(context)
 
 
-async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store a voter's current choice in a public poll; an empty choice retracts it."""
-    answer = update.poll_answer
-    assert answer is not None
-    svc = services(context)
+async def store_answer(svc: Services, answer: AnswerLike) -> None:
+    """The one way a poll answer is stored, from either path (see ``record_answer``)."""
     is_chat = answer.voter_chat is not None
     voter = answer.voter_chat.id if answer.voter_chat else answer.user.id if answer.user else 0
+    _check_storable(answer.poll_id)
     await svc.store.record_answer(
         answer.poll_id,
         voter_key(voter, svc.config.privacy),
@@ -74,6 +122,16 @@ async def record_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         answer.option_ids,
         is_chat=is_chat,
     )
+
+
+def _check_storable(*values: object) -> None:
+    """Refuse (as the update's failure: a dead letter) what a NOT NULL column cannot hold.
+    Votes are written when the batch commits: one such value there would fail the batch."""
+    for value in values:
+        if isinstance(value, int) and not -MAX_INT - 1 <= value <= MAX_INT:
+            raise OverflowError(f"{value} does not fit SQLite's INTEGER")
+        if not isinstance(value, int | float | str):
+            raise TypeError(f"cannot store {type(value).__name__}: {value!r:.80}")
 
 
 async def close_finished(store: Store, reason: str) -> list[int]:

@@ -28,6 +28,13 @@ def keep_the_test_log(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.cli.setup_logging", lambda level: None)
 
 
+@pytest.fixture(params=[True, False], ids=["fast-path", "ptb-path"])
+def bot(bot: BotHarness, request: pytest.FixtureRequest) -> BotHarness:
+    """Every test here runs twice: votes by the fast path (bot/fastpath.py), and by PTB."""
+    bot.pump.fast_path = request.param
+    return bot
+
+
 def config_of(bot: BotHarness) -> str:
     return str(bot.config.storage.path.parent / "config.toml")
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.pump import UpdatePump
 from tests.cast import GROUP, READER
 from tests.harness import BotHarness
+
+
+@pytest.fixture(params=[True, False], ids=["fast-path", "ptb-path"])
+def bot(bot: BotHarness, request: pytest.FixtureRequest) -> BotHarness:
+    """Every test here runs twice: votes by the fast path (bot/fastpath.py), and by PTB."""
+    bot.pump.fast_path = request.param
+    return bot
 
 
 async def group_poll(bot: BotHarness) -> str:
