@@ -11,7 +11,7 @@ in a public poll posted before in a group. Reported per round:
   votes    - how many were cast meanwhile, and the delay from each vote in the sandbox to
              its row in the database (p50, p99, max).
 
-    python bench/fanout.py [--channels 50] [--rounds 3] [--vote-every-ms 20]
+    python bench/fanout.py [--channels 50] [--rounds 3] [--vote-every-ms 20] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -86,10 +86,14 @@ def write_config(directory: Path, api_url: str, channels: int) -> Path:
     return path
 
 
+PROFILE: Path | None = None  # --profile: the bot runs under cProfile, its stats go there
+
+
 def start_bot(config: Path) -> subprocess.Popen[bytes]:
     log = (config.parent / "bot.log").open("ab")
+    profiler = ["-m", "cProfile", "-o", str(PROFILE)] if PROFILE is not None else []
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        [sys.executable, *profiler, "-m", "bot", "run", "--config", str(config)],
         cwd=config.parent,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         stdout=log,
@@ -248,7 +252,11 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--vote-every-ms", type=float, default=20.0)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--profile", type=Path, help="write the bot's cProfile stats here")
+    args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
