@@ -76,7 +76,7 @@ class GroupCommit(Generic[Item, Result]):
             return await me.future
         except asyncio.CancelledError:
             # Cancelled just as the lead came: pass it on, or every caller would wait forever.
-            if me.future.done() and not me.future.cancelled():
+            if me.future.done() and not me.future.cancelled() and me.future.result() is LEAD:
                 self._pass_lead()
             raise
 

@@ -30,6 +30,19 @@ ERROR_CHARS = 4000
 _LETTER_COLUMNS = "id, update_id, raw, error, created_at"  # DeadLetter's fields, in order
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _escaped(text: str) -> str:
+    """``text`` with what UTF-8 cannot encode (lone surrogates) written as escapes."""
+    return text if _utf8(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     id: int
@@ -122,11 +135,15 @@ class Store(
     # A letter's error is kept to its first ERROR_CHARS characters (a traceback's head).
 
     async def add_dead_letter(self, update_id: int | None, raw: Any, error: str) -> None:
+        """Keep an update that could not be handled; text SQLite cannot hold as UTF-8 (a lone
+        surrogate) is kept escaped, so that the dead letter itself never fails."""
         text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+        if not _utf8(text):
+            text = json.dumps(raw) if not isinstance(raw, str) else _escaped(text)
         async with self.write() as conn:
             await conn.execute(
                 "INSERT INTO dead_letters (update_id, raw, error, created_at) VALUES (?, ?, ?, ?)",
-                (update_id, text, error[:ERROR_CHARS], self.now()),
+                (update_id, text, _escaped(error[:ERROR_CHARS]), self.now()),
             )
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:

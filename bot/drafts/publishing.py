@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import ReplyParameters
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
 from bot.admin.chats import Target
@@ -37,6 +39,10 @@ Context = CallbackContext[Any, Any, Any, Any]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 Done = Callable[[], Awaitable[None]]
 NO_ARTICLE = N_("The article {id} is no longer in the library: nothing was posted.")
+PUBLISH_FAILED = N_(
+    "Publishing draft #{id} failed (error {error}; the details are in the bot's log). "
+    "What went out stays; the rest is sent at the next start, or when you press Publish again."
+)
 
 
 def start(application: PTBApplication, draft_id: int, on_done: Done | None = None) -> None:
@@ -66,7 +72,25 @@ async def _run(application: PTBApplication, draft_id: int, on_done: Done | None)
         if published and on_done is not None:
             await on_done()
     except Exception:  # the draft stays "publishing": a press or the next start finishes it
-        log.exception("publishing draft #%s failed; it is finished later", draft_id)
+        error_id = secrets.token_hex(4)
+        log.exception("publishing draft #%s failed (error %s)", draft_id, error_id)
+        await _tell_failure(application, svc, draft_id, error_id)
+
+
+async def _tell_failure(
+    application: PTBApplication, svc: Services, draft_id: int, error_id: str
+) -> None:
+    """The admin who asked hears of a failed publishing, with its error id (not ledgered:
+    a later attempt that fails again has another id)."""
+    draft = await svc.store.draft(draft_id)
+    job = await _job(svc, draft) if draft is not None else None
+    if job is None:
+        return
+    text = translate(job.language, PUBLISH_FAILED, id=draft_id, error=error_id)
+    try:
+        await application.bot.send_message(job.chat_id, text, parse_mode=None)
+    except TelegramError as exc:
+        log.warning("could not report error %s to %s: %s", error_id, job.chat_id, exc)
 
 
 async def _publish_claimed(application: PTBApplication, svc: Services, draft_id: int) -> bool:
@@ -90,8 +114,11 @@ async def _publish_claimed(application: PTBApplication, svc: Services, draft_id:
     send = functools.partial(
         application.bot.send_message, job.chat_id, report, reply_parameters=reply
     )
-    await send_once(context, SendKey(job.origin, job.what, job.chat_id), send)
-    await store.set_draft_state(draft.id, PUBLISHED, job.user_id)  # once the admin has it
+    try:
+        await send_once(context, SendKey(job.origin, job.what, job.chat_id), send)
+    except (Forbidden, BadRequest) as exc:  # the admin blocked the bot, or it left the chat
+        log.warning("the report of draft #%s could not be sent: %s", draft.id, exc)
+    await store.set_draft_state(draft.id, PUBLISHED, job.user_id)  # the report went, or cannot
     return True
 
 

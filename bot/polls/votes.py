@@ -114,7 +114,7 @@ async def store_answer(svc: Services, answer: AnswerLike) -> None:
     """The one way a poll answer is stored, from either path (see ``record_answer``)."""
     is_chat = answer.voter_chat is not None
     voter = answer.voter_chat.id if answer.voter_chat else answer.user.id if answer.user else 0
-    _check_storable(answer.poll_id)
+    _check_storable(answer.poll_id, *answer.option_persistent_ids, *answer.option_ids)
     await svc.store.record_answer(
         answer.poll_id,
         voter_key(voter, svc.config.privacy),
@@ -132,6 +132,8 @@ def _check_storable(*values: object) -> None:
             raise OverflowError(f"{value} does not fit SQLite's INTEGER")
         if not isinstance(value, int | float | str):
             raise TypeError(f"cannot store {type(value).__name__}: {value!r:.80}")
+        if isinstance(value, str):
+            value.encode("utf-8")  # a lone surrogate raises here, not at the batch's commit
 
 
 async def close_finished(store: Store, reason: str) -> list[int]:

@@ -377,3 +377,22 @@ async def test_an_update_ptb_parses_but_cannot_dispatch_is_a_dead_letter(bot: Bo
     assert letter.update_id == 1
     assert letter.error.startswith("cannot dispatch: TypeError")
     assert [a.voter async for a in bot.store.answers("5001")] == ["7001"]
+
+
+async def test_a_vote_with_a_lone_surrogate_is_a_dead_letter_not_a_stuck_batch(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    """JSON may carry a lone surrogate ("\\ud800"), which SQLite cannot store as UTF-8: it
+    failed the whole batch at its commit, on both paths, and again at every fetch."""
+    answer = {"option_ids": [0], "option_persistent_ids": ["0"], "user": FULL_ANSWER["user"]}
+    for bot in pair:
+        await bot.pump.process_batch(
+            [
+                {"update_id": 1, "poll_answer": {**answer, "poll_id": "\ud800"}},
+                {"update_id": 2, "poll_answer": {**answer, "poll_id": "5001"}},
+            ]
+        )
+        [letter] = await bot.store.dead_letters()
+        assert letter.update_id == 1
+        assert [a.voter async for a in bot.store.answers("5001")] == ["7001"]
+        assert await bot.store.offset() == 3

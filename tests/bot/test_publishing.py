@@ -61,3 +61,25 @@ async def test_a_start_finishes_a_post_a_crash_left_half_published(
         (report,) = bot.bot_messages(ADMIN)
         assert "@plantnews: posted" in report["text"]
         assert (await bot.store.draft(1)).state == "published"
+
+
+async def test_a_report_that_cannot_be_sent_still_ends_the_publishing(bot: BotHarness) -> None:
+    """The admin blocked the bot after asking: the post goes out, the draft is marked
+    published, and no start or press runs it again."""
+    bot.world.fault("403", method="sendMessage", chat_id=ADMIN, times=1)
+    await bot.say(ADMIN, f"/post {SEED} @plantnews now")
+    await bot.settle()
+
+    assert len(polls_in(bot, PLANTNEWS)) == 1
+    assert await bot.store.publishing_drafts() == []
+
+
+async def test_an_admin_hears_of_a_publishing_that_failed(bot: BotHarness) -> None:
+    """Telegram fails the report with a 500: the admin gets the error id (the details are
+    in the log) instead of a silence, and the draft stays to be finished later."""
+    bot.world.fault("500", method="sendMessage", chat_id=ADMIN, times=1)
+    await bot.say(ADMIN, f"/post {SEED} @plantnews now")
+    await bot.settle()
+
+    assert "Publishing draft #1 failed (error " in bot.bot_messages(ADMIN)[-1]["text"]
+    assert len(await bot.store.publishing_drafts()) == 1
