@@ -84,3 +84,33 @@ async def test_the_others_of_a_failed_group_get_not_committed() -> None:
     assert results[0] == "x stored"
     assert isinstance(results[1], OSError)
     assert isinstance(results[2], NotCommitted)
+
+
+async def test_a_caller_cancelled_as_its_answer_came_does_not_wake_a_second_leader() -> None:
+    """b leads [b, c]; c's request is cancelled just as its answer arrives. d and e, who
+    came meanwhile, must be committed by one leader at a time: before, c passed on a lead
+    it never had, and d and e both led (two commits at once, 'Result is not set')."""
+    tasks: dict[str, asyncio.Task[str]] = {}
+
+    async def commit(items: list[str]) -> list[str]:
+        await asyncio.sleep(0.05)
+        return [f"{item} stored" for item in items]
+
+    class Cancelling(GroupCommit[str, str]):
+        async def _commit_group(self, me: object) -> None:  # type: ignore[override]
+            await super()._commit_group(me)  # type: ignore[arg-type]
+            if getattr(me, "item", None) == "b":
+                tasks["c"].cancel()
+
+    group = Cancelling(commit, 100)
+    tasks["a"] = asyncio.create_task(group.submit("a"))
+    await asyncio.sleep(0.01)
+    tasks["b"] = asyncio.create_task(group.submit("b"))
+    tasks["c"] = asyncio.create_task(group.submit("c"))
+    await asyncio.sleep(0.07)
+    tasks["d"] = asyncio.create_task(group.submit("d"))
+    tasks["e"] = asyncio.create_task(group.submit("e"))
+    results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+    answers = dict(zip(tasks, results, strict=True))
+    assert isinstance(answers.pop("c"), asyncio.CancelledError)
+    assert answers == {item: f"{item} stored" for item in "abde"}
