@@ -106,9 +106,16 @@ async def reload_content(update: Update, context: Context) -> None:
     await reply_parts(update, context, lines, what="reload")
 
 
-def _article_arg(context: Context) -> str | None:
+async def _named_article(update: Update, context: Context) -> Article | None:
+    """The article the command names (its one argument); else say what is missing."""
+    user = update.effective_user
     args = context.args or []
-    return args[0] if len(args) == 1 else None
+    article_id = args[0] if len(args) == 1 else None
+    article = services(context).library.get(article_id) if article_id else None
+    if article is None:
+        language = user.language_code if user else None
+        await reply_once(update, context, _missing(article_id, language), plain=True)
+    return article
 
 
 @admin_only
@@ -116,13 +123,11 @@ async def show_article(update: Update, context: Context) -> None:
     """/article ID: its title, source, summary, poll, and where and when it was posted."""
     user = update.effective_user
     language = user.language_code if user else None
-    svc = services(context)
-    article_id = _article_arg(context)
-    article = svc.library.get(article_id) if article_id else None
+    article = await _named_article(update, context)
     if article is None:
-        await reply_once(update, context, _missing(article_id, language), plain=True)
         return
-    await reply_parts(update, context, await _describe(svc, article, language), what="article")
+    lines = await _describe(services(context), article, language)
+    await reply_parts(update, context, lines, what="article")
 
 
 async def _describe(svc: Services, article: Article, language: str | None) -> list[str]:
@@ -163,10 +168,8 @@ async def archive_article(update: Update, context: Context) -> None:
     user = update.effective_user
     language = user.language_code if user else None
     svc = services(context)
-    article_id = _article_arg(context)
-    article = svc.library.get(article_id) if article_id else None
+    article = await _named_article(update, context)
     if article is None:
-        await reply_once(update, context, _missing(article_id, language), plain=True)
         return
     await svc.store.archive_article(article.id, user.id if user else None)
     await svc.store.audit(user.id if user else None, "delarticle", target=article.id)
