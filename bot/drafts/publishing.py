@@ -68,8 +68,11 @@ async def _run(application: PTBApplication, draft_id: int, on_done: Done | None)
     lock = svc.draft_locks.setdefault(draft_id, asyncio.Lock())
     try:
         async with lock:
-            published = await _publish_claimed(application, svc, draft_id)
-        if published and on_done is not None:
+            await _publish_claimed(application, svc, draft_id)
+            draft = await svc.store.draft(draft_id)
+        # Published by this task, or by another one first (the start's resume racing a
+        # press made while the bot was down): the press's preview is marked either way.
+        if draft is not None and draft.state == PUBLISHED and on_done is not None:
             await on_done()
     except Exception:  # the draft stays "publishing": a press or the next start finishes it
         error_id = secrets.token_hex(4)

@@ -240,7 +240,8 @@ async def test_a_post_interrupted_before_the_reply_resumes_without_reposting(
         assert len(articles_of(bot, channel)) == 1
         assert len(polls_of(bot, channel)) == 1
     assert await post_count(bot) == 2
-    (reply,) = bot.bot_messages(ADMIN)
+    (failed, reply) = bot.bot_messages(ADMIN)
+    assert failed["text"].startswith("Publishing draft #1 failed (error ")  # the first try
     assert "@plantnews: posted" in reply["text"]
 
 

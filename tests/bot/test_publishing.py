@@ -83,3 +83,24 @@ async def test_an_admin_hears_of_a_publishing_that_failed(bot: BotHarness) -> No
 
     assert "Publishing draft #1 failed (error " in bot.bot_messages(ADMIN)[-1]["text"]
     assert len(await bot.store.publishing_drafts()) == 1
+
+
+async def test_a_press_whose_draft_another_task_published_still_marks_its_preview(
+    bot: BotHarness,
+) -> None:
+    """A press made while the bot was down races the start's resume of the same draft: if
+    the resume publishes first, the press's task finds it published and must still mark
+    the pressed preview (before, its buttons stayed)."""
+    from bot.drafts import publishing
+
+    await bot.say(ADMIN, f"/post {SEED} @plantnews now")
+    await bot.settle()
+    marked: list[int] = []
+
+    async def on_done() -> None:
+        marked.append(1)
+
+    publishing.start(bot.application, 1, on_done)  # the press's task, second to the lock
+    await bot.settle()
+    assert marked == [1]
+    assert len(polls_in(bot, PLANTNEWS)) == 1  # and nothing is sent again

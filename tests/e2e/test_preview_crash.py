@@ -49,19 +49,24 @@ async def test_sigkill_between_preview_and_press_then_a_press_publishes_once(
     sandbox.world.press(ADMIN, ADMIN, preview["message_id"], data)
     shown = len(bot_messages(sandbox, ADMIN))
     process = start_bot(config, log)
-    await wait_for(
-        lambda: any("Posting" in m.get("text", "") for m in bot_messages(sandbox, ADMIN)),
-        60,
-        "the report",
-    )  # (a count of messages would take a preview part sent again after the kill for it)
-    await wait_for(
-        lambda: not any(publish_button(m) for m in bot_messages(sandbox, ADMIN)),
-        60,
-        "the preview marked published",  # the publishing's last act, apart from the press
-    )
-    await wait_for(lambda: sandbox.world.pending() == 0, 60, "the press to be confirmed")
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    try:
+        await wait_for(
+            lambda: any("Posting" in m.get("text", "") for m in bot_messages(sandbox, ADMIN)),
+            60,
+            "the report",
+        )  # (a count of messages would take a preview part sent again after the kill for it)
+        await wait_for(
+            lambda: not any(publish_button(m) for m in bot_messages(sandbox, ADMIN)),
+            60,
+            "the preview marked published",  # the publishing's last act, apart from the press
+        )
+        await wait_for(lambda: sandbox.world.pending() == 0, 60, "the press to be confirmed")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:  # a failure above must not leave it running
+            process.kill()
+            process.wait()
 
     for channel in (PLANTNEWS, AUTONEWS):
         sent = bot_messages(sandbox, channel)
