@@ -332,11 +332,15 @@ def _value(key: str, rest: str) -> tuple[str, str]:
     if quoted:
         return next(g for g in quoted.groups() if g is not None), rest[quoted.end() :]
     if key in _TEXT_KEYS:  # the rest of the part, line breaks kept; chats at its end are
-        text, chats = rest.rstrip(), list[str]()  # still targets
-        while text and _target(last := text.split()[-1]):
-            chats.insert(0, last)
+        # still targets, and a ``now`` among or after them the flag ("why=... @chan now");
+        # a text that only ends with "now" keeps it ("desc=Vote now").
+        text, tail = rest.rstrip(), list[str]()
+        while text and (_target(last := text.split()[-1]) or _fold(last) in _NOW):
+            tail.insert(0, last)
             text = text[: -len(last)].rstrip()
-        return text.strip(), " ".join(chats)
+        if not any(_target(word) for word in tail):
+            return rest.strip(), ""
+        return text.strip(), " ".join(tail)
     value, _, remainder = rest.partition(" ")
     if key == "close" and _CLOCK.match(remainder.split(" ", 1)[0]):
         clock, _, remainder = remainder.partition(" ")

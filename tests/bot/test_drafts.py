@@ -258,6 +258,7 @@ async def test_only_the_admin_who_made_it_or_a_bot_admin_may_press(bot: BotHarne
         ("Q? | a | b", ("a", "b"), False, None),
         ("Q? | a | b | desc=Vote now", ("a", "b"), False, "Vote now"),  # a text, kept whole
         ('Q? | a | b | desc="Vote" now', ("a", "b"), True, "Vote"),
+        ("Q? | a | b | desc=Vote @plantnews now", ("a", "b"), True, "Vote"),  # after chats
     ],
 )
 def test_now_is_a_setting_of_the_newpoll_syntax(
