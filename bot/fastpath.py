@@ -26,7 +26,7 @@ from telegram.ext import CallbackContext
 
 from bot.polls import votes
 from bot.services import services
-from storage.polls import OptionState, PollState
+from storage.polls import PollState
 
 # What SQLite's INTEGER holds: a count beyond it is PTB's to refuse (as a dead letter).
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
@@ -90,21 +90,8 @@ class Poll(_Object, kw_only=True, gc=False):
     close_date: Timestamp | None = None
 
     def state(self) -> PollState:
-        """The storage record, as bot/polls/votes.py ``poll_state`` makes it of PTB's Poll."""
-        return PollState(
-            poll_id=self.id,
-            question=self.question,
-            options=tuple(
-                OptionState(option.persistent_id, option.text, option.voter_count)
-                for option in self.options
-            ),
-            total_voters=self.total_voter_count,
-            is_closed=self.is_closed,
-            is_anonymous=self.is_anonymous,
-            type=self.type,
-            allows_multiple=self.allows_multiple_answers,
-            close_date=self.close_date,
-        )
+        """The storage record: the one mapping PTB's Poll goes through too."""
+        return votes.state_of(self, self.close_date)
 
 
 class PollAnswer(_Object, kw_only=True, gc=False):

@@ -31,6 +31,36 @@ class _HasId(Protocol):
     def id(self) -> int: ...
 
 
+class _OptionLike(Protocol):
+    @property
+    def persistent_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def voter_count(self) -> int: ...
+
+
+class PollLike(Protocol):
+    """A poll: PTB's ``Poll`` or the fast path's (bot/fastpath.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def options(self) -> Sequence[_OptionLike]: ...
+    @property
+    def total_voter_count(self) -> int: ...
+    @property
+    def is_closed(self) -> bool: ...
+    @property
+    def is_anonymous(self) -> bool: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def allows_multiple_answers(self) -> bool: ...
+
+
 class AnswerLike(Protocol):
     """A poll answer: PTB's ``PollAnswer`` or the fast path's (bot/fastpath.py)."""
 
@@ -47,8 +77,13 @@ class AnswerLike(Protocol):
 
 
 def poll_state(poll: Poll) -> PollState:
-    """The storage view of a Telegram poll."""
+    """The storage view of PTB's Poll."""
     close_date = int(poll.close_date.timestamp()) if poll.close_date else None
+    return state_of(poll, close_date)
+
+
+def state_of(poll: PollLike, close_date: int | None) -> PollState:
+    """The storage view of a poll, PTB's or the fast path's, with its close time."""
     return PollState(
         poll_id=poll.id,
         question=poll.question,
