@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import signal
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot
 
@@ -41,6 +42,24 @@ def crowd_answers(seed: int = 7, count: int = ANSWERS) -> list[list[object]]:
     return votes
 
 
+async def assert_stored_as_voted(sandbox: Sandbox, database: Path, poll_id: str) -> dict[str, Any]:
+    """The stored answers are exactly the sandbox's votes (none lost, none doubled), the
+    poll counts their voters, and nothing went to the dead letters; the votes."""
+    expected = {
+        str(voter): tuple(choice)
+        for voter, choice in sandbox.world.poll(poll_id)["sandbox"]["votes"].items()
+        if choice
+    }
+    async with await Store.open(database) as store:
+        stored = {a.voter: a.positions async for a in store.answers(poll_id)}
+        poll = await store.poll(poll_id)
+        letters = await store.dead_letters()
+    assert stored == expected
+    assert poll is not None and poll.total_voters == len(expected)
+    assert letters == []
+    return expected
+
+
 async def test_sigkill_while_draining_loses_and_doubles_nothing(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -70,19 +89,8 @@ async def test_sigkill_while_draining_loses_and_doubles_nothing(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
 
-    expected = {
-        str(voter): tuple(choice)
-        for voter, choice in sandbox.world.poll(poll_id)["sandbox"]["votes"].items()
-        if choice
-    }
-    async with await Store.open(tmp_path / "pollbot.sqlite3") as store:
-        stored = {a.voter: a.positions async for a in store.answers(poll_id)}
-        poll = await store.poll(poll_id)
-        letters = await store.dead_letters()
-    assert stored == expected
+    expected = await assert_stored_as_voted(sandbox, tmp_path / "pollbot.sqlite3", poll_id)
     assert len(expected) > USERS * 0.8
-    assert poll is not None and poll.total_voters == len(expected)
-    assert letters == []
 
     text = log.read_text(encoding="utf-8", errors="replace")
     secret = sandbox.token.split(":", 1)[1]

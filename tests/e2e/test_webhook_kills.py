@@ -28,7 +28,7 @@ from bot.logs import protect
 from bot.sandbox import Sandbox
 from storage import Store
 from tests.cast import GROUP
-from tests.e2e.test_crash_recovery import OPTIONS, USERS, crowd_answers
+from tests.e2e.test_crash_recovery import OPTIONS, USERS, assert_stored_as_voted, crowd_answers
 from tests.harness import start_bot, wait_for, write_config
 
 DELIVERIES = int(os.environ.get("POLLBOT_WEBHOOK_KILL_DELIVERIES", "5000"))
@@ -164,19 +164,8 @@ async def test_sigkill_while_webhook_deliveries_come_in_loses_and_doubles_nothin
             process.kill()
             process.wait()
 
-    expected = {
-        str(voter): tuple(choice)
-        for voter, choice in sandbox.world.poll(poll_id)["sandbox"]["votes"].items()
-        if choice
-    }
-    async with await Store.open(tmp_path / "pollbot.sqlite3") as store:
-        stored = {a.voter: a.positions async for a in store.answers(poll_id)}
-        poll = await store.poll(poll_id)
-        letters = await store.dead_letters()
-    assert stored == expected
+    expected = await assert_stored_as_voted(sandbox, tmp_path / "pollbot.sqlite3", poll_id)
     assert len(expected) > min(USERS, DELIVERIES) * 0.5
-    assert poll is not None and poll.total_voters == len(expected)
-    assert letters == []
     text = log.read_text(encoding="utf-8", errors="replace")
     assert text.count("pollbot started") == 4 and "pollbot stopped" in text
     assert sandbox.token.split(":", 1)[1] not in text
